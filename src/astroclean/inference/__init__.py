@@ -1,0 +1,12 @@
+"""Inference machinery shared by every task: normalisation, tiling, device.
+
+>>> from astroclean.inference import Predictor, normalise   # doctest: +SKIP
+"""
+
+from .device import select_device, set_threads
+from .normalise import Normalisation, normalise
+from .predictor import Predictor, fold_batchnorm
+from .tiling import predict_tiled, predict_whole
+
+__all__ = ["Predictor", "Normalisation", "normalise", "predict_tiled", "predict_whole", "select_device",
+           "set_threads", "fold_batchnorm"]

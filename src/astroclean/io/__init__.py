@@ -1,0 +1,11 @@
+"""FITS input and output.
+
+>>> from astroclean.io import read_image, read_images, write_fits   # doctest: +SKIP
+"""
+
+from .dq import dq_to_mask
+from .read import read_image, read_images
+from .write import atomic_write, check_writable, provenance_cards, write_fits
+
+__all__ = ["read_image", "read_images", "write_fits", "atomic_write", "check_writable", "provenance_cards",
+           "dq_to_mask"]

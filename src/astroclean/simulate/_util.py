@@ -1,0 +1,188 @@
+"""Small helpers shared by the simulation modules (not public API)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ..errors import AstrocleanFileError, AstrocleanValueError
+
+DATA_DIR_ENV = "ASTROCLEAN_DATA_DIR"
+
+#: Package data folder (the shipped cosmic-ray library and benchmark backgrounds).
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def as_rng(rng) -> np.random.Generator:
+    """Return a Generator from a Generator, an int seed, a SeedSequence or None."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (int, np.integer, np.random.SeedSequence)):
+        return np.random.default_rng(rng)
+    raise AstrocleanValueError(
+        f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}; "
+        "pass e.g. rng=numpy.random.default_rng(0)"
+    )
+
+
+def resolve_data_dir(data_dir=None, *, need: str = "") -> Path:
+    """Find the real-data folder: argument, then $ASTROCLEAN_DATA_DIR, then ../shared/data.
+
+    Raises
+    ------
+    AstrocleanFileError
+        When none of the candidates exists; the message says how to point at it.
+    """
+    candidates = []
+    if data_dir is not None:
+        candidates.append(Path(data_dir))
+    elif os.environ.get(DATA_DIR_ENV):
+        candidates.append(Path(os.environ[DATA_DIR_ENV]))
+    else:
+        repo_root = Path(__file__).resolve().parents[3]
+        candidates.append(repo_root.parent / "shared" / "data")
+    for cand in candidates:
+        if cand.is_dir():
+            return cand
+    what = f" ({need})" if need else ""
+    raise AstrocleanFileError(
+        f"real-data folder not found{what}: looked in {', '.join(str(c) for c in candidates)}; "
+        f"pass data_dir=... or set the environment variable {DATA_DIR_ENV} to the folder that "
+        "holds cosmic_rays/, hst/, optical/ and far_infrared/"
+    )
+
+
+def require_file(path: Path) -> Path:
+    if not Path(path).is_file():
+        raise AstrocleanFileError(
+            f"missing input file {path}; check data_dir / ${DATA_DIR_ENV} (see /work/shared/data/README.md)"
+        )
+    return Path(path)
+
+
+def read_fits_plane(path, *, hdu=None):
+    """Read one image plane and its header: ``(data float array, header)``.
+
+    Uses :func:`astroclean.io.read_image` when that module provides it (the
+    package's one reader), astropy otherwise. Only the pixels and the header
+    are taken from it; weight and DQ planes are read explicitly by callers.
+    """
+    path = require_file(Path(path))
+    try:
+        from ..io import read_image  # type: ignore[attr-defined]
+    except ImportError:
+        read_image = None
+    if read_image is not None:
+        img = read_image(path, hdu=hdu)
+        return np.array(img.data, dtype=np.float64), img.header
+    from astropy.io import fits
+
+    with fits.open(path, memmap=False) as hdul:
+        if hdu is None:
+            hdu = next(i for i, h in enumerate(hdul) if h.data is not None and np.ndim(h.data) == 2)
+        plane = hdul[hdu]
+        header = plane.header.copy()
+        if hdu != 0:  # inherit primary keywords the way CP files intend
+            for key, value in hdul[0].header.items():
+                if key not in header and key not in ("SIMPLE", "EXTEND", "NAXIS", "BITPIX", "COMMENT", "HISTORY", ""):
+                    header[key] = value
+        data = np.array(plane.data, dtype=np.float64)
+    return data, header
+
+
+def robust_sigma(values) -> float:
+    """1.4826 x median absolute deviation of the finite values (NaN if none)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def local_median(data, *, size: int, mask=None) -> np.ndarray:
+    """Median filter of ``data`` in a ``size`` x ``size`` box; masked pixels are first filled."""
+    work = np.array(data, dtype=np.float64)
+    bad = ~np.isfinite(work) if mask is None else (np.asarray(mask, bool) | ~np.isfinite(work))
+    if bad.any():
+        fill = np.median(work[~bad]) if (~bad).any() else 0.0
+        work[bad] = fill
+    return ndi.median_filter(work, size=size, mode="reflect")
+
+
+def noise_map(data, *, mask=None, box: int = 32, filter_size: int = 5, min_pixels: int = 50) -> np.ndarray:
+    """Robust local 1-sigma noise of ``data`` (same units), smooth over ``box`` pixels.
+
+    The residual from a ``filter_size`` median filter removes structure larger
+    than a few pixels; its median absolute deviation in ``box`` x ``box``
+    blocks, scaled by 1.4826, estimates the pixel noise (for white noise the
+    residual variance is sigma**2 * (1 - 0.43/n) with n = filter_size**2, a
+    bias below 2 % that is ignored). Blocks with too few good pixels take the
+    global value; the block grid is interpolated bilinearly to every pixel.
+    """
+    data = np.asarray(data, dtype=np.float64)
+    bad = ~np.isfinite(data) if mask is None else (np.asarray(mask, bool) | ~np.isfinite(data))
+    resid = data - local_median(data, size=filter_size, mask=bad)
+    resid[bad] = np.nan
+    glob = robust_sigma(resid)
+    if not np.isfinite(glob) or glob <= 0:
+        raise AstrocleanValueError("cannot estimate the noise: no good pixel with non-zero scatter")
+    ny, nx = data.shape
+    by, bx = max(1, -(-ny // box)), max(1, -(-nx // box))
+    grid = np.full((by, bx), glob)
+    for j in range(by):
+        for i in range(bx):
+            block = resid[j * box:(j + 1) * box, i * box:(i + 1) * box]
+            good = block[np.isfinite(block)]
+            if good.size >= min_pixels:
+                s = robust_sigma(good)
+                if s > 0:
+                    grid[j, i] = s
+    if grid.size == 1:
+        return np.full(data.shape, grid[0, 0])
+    yy = (np.arange(ny) + 0.5) / box - 0.5
+    xx = (np.arange(nx) + 0.5) / box - 0.5
+    coords = np.meshgrid(np.clip(yy, 0, by - 1), np.clip(xx, 0, bx - 1), indexing="ij")
+    return ndi.map_coordinates(grid, coords, order=1, mode="nearest")
+
+
+def dilate(mask, *, iterations: int = 1) -> np.ndarray:
+    """Binary dilation with the 3x3 square (8-connected) structuring element."""
+    return ndi.binary_dilation(mask, structure=np.ones((3, 3), bool), iterations=iterations)
+
+
+def atomic_save_npz(path, arrays: dict, *, overwrite: bool = False) -> Path:
+    """Write ``arrays`` to a compressed ``.npz`` at ``path`` atomically (temp file + rename).
+
+    Raises
+    ------
+    AstrocleanFileError
+        When ``path`` exists and ``overwrite`` is False.
+    """
+    import tempfile
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise AstrocleanFileError(f"{path} exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_npz(path) -> dict:
+    """Read every array of an ``.npz`` written by :func:`atomic_save_npz` (no pickle)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AstrocleanFileError(f"no such file: {path}")
+    with np.load(path, allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}

@@ -1,0 +1,1 @@
+"""Shipped pretrained weights (safetensors) and their model cards (JSON)."""

@@ -8,4 +8,15 @@ __version__ = "0.1.0"
 
 from .image import Image, as_image  # noqa: E402
 
-__all__ = ["Image", "as_image", "__version__"]
+
+def __getattr__(name):
+    # Lazy: importing astroclean must not import torch (CLI start-up, metrics-only users).
+    if name in ("detect_cosmic_rays", "clean_cosmic_rays", "CosmicRayDetector", "CosmicRayResult"):
+        from . import cosmicrays
+
+        return getattr(cosmicrays, name)
+    raise AttributeError(f"module 'astroclean' has no attribute {name!r}")
+
+
+__all__ = ["Image", "as_image", "detect_cosmic_rays", "clean_cosmic_rays", "CosmicRayDetector",
+           "CosmicRayResult", "__version__"]

@@ -183,5 +183,6 @@ def as_image(image, *, mask=None, variance=None, saturation=None, name=None, **m
         full_mask |= badvar
     fields = {} if base is None else {f.name: getattr(base, f.name) for f in dataclasses.fields(Image)}
     fields.update(meta_fields)
+    fields["meta"] = {"input_dtype": str(arr.dtype.newbyteorder("=")), **dict(fields.get("meta") or {})}
     fields.update(data=data, mask=full_mask, variance=var, saturation=sat, name=label)
     return Image(**fields)

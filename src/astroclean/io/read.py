@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
+from astropy.utils.exceptions import AstropyUserWarning
 
 from ..errors import AstrocleanFileError, AstrocleanKeyError, AstrocleanValueError
 from ..image import Image, as_image, native_float
@@ -50,13 +51,18 @@ def _open(path) -> fits.HDUList:
         raise AstrocleanFileError(f"{path} does not exist; check the path (globs must be quoted for the CLI)")
     if path.is_dir():
         raise AstrocleanFileError(f"{path} is a directory; pass a FITS file, or a directory to the CLI")
+    hdul = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", fits.verify.VerifyWarning)
+            warnings.filterwarnings("error", message=".*truncated.*")
             hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
             for hdu in hdul:  # force reading so truncation shows here, not later
                 _ = hdu.data
-    except (OSError, ValueError, TypeError, IndexError, fits.verify.VerifyWarning, EOFError) as exc:
+    except (OSError, ValueError, TypeError, IndexError, fits.verify.VerifyWarning, EOFError,
+            AstropyUserWarning) as exc:
+        if hdul is not None:
+            hdul.close()
         raise AstrocleanFileError(f"cannot read {path}: {exc}; the file is truncated, corrupt or not FITS "
                                   "(try `fitsverify` or re-download it)") from exc
     return hdul

@@ -10,7 +10,7 @@ Example
 >>> import numpy as np, tempfile, pathlib
 >>> from astroclean.io import write_fits
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.fits"
->>> write_fits(path, [("MASK", np.zeros((2, 2), "u1"), None)], provenance={"task": "demo"})
+>>> _ = write_fits(path, [("MASK", np.zeros((2, 2), "u1"), None)], provenance={"task": "demo"})
 >>> from astropy.io import fits; fits.getheader(path)["ACTASK"]
 'demo'
 """
@@ -28,6 +28,8 @@ from astropy.io import fits
 from .. import __version__
 from ..errors import AstrocleanFileError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 _STRUCTURAL = ("SIMPLE", "XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "NAXIS3", "EXTEND", "PCOUNT",
                "GCOUNT", "BZERO", "BSCALE", "BLANK", "CHECKSUM", "DATASUM", "ZIMAGE", "ZBITPIX", "ZCMPTYPE",
                "EXTNAME", "EXTVER", "TFIELDS")
@@ -51,7 +53,8 @@ def provenance_cards(provenance: dict) -> list[tuple]:
         if isinstance(value, str) and len(value) > 60 and key != "model_sha256":
             cards.append(("HISTORY", f"astroclean {key}={value}", None))
         else:
-            cards.append((keyword, value, f"astroclean {key}"[:46]))
+            comment = f"astroclean {key}" if not isinstance(value, str) or len(value) < 40 else None
+            cards.append((keyword, value, comment))
     return cards
 
 
@@ -88,6 +91,7 @@ def atomic_write(path, write_fn, *, overwrite: bool = False) -> Path:
     os.close(fd)
     try:
         write_fn(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; products get the usual permissions
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         if not overwrite and path.exists():

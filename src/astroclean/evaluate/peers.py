@@ -1,0 +1,526 @@
+"""Peer cosmic-ray detectors behind one protocol, so a benchmark treats ours and theirs alike.
+
+Every detector is a :class:`Detector`: ``available()`` says whether it can run
+here and why not, ``score(image, ...)`` returns a float map where higher means
+more cosmic-ray-like (for a ROC curve), ``detect(image, ...)`` returns the
+boolean mask at the method's default operating point. The peers are optional
+(``pip install astroclean[peers]``); a missing package or weight file makes
+``available()`` false with the reason, and any failure inside a peer is raised
+as :class:`DetectorError` so a harness can catch it per method.
+
+Units: ``gain`` is electrons per image unit (1 for images in electrons),
+``read_noise`` is in electrons, ``variance`` and ``saturation`` are in image
+units. Each adapter converts to what its method expects (see each class).
+
+Example
+-------
+>>> import numpy as np
+>>> from astroclean.evaluate.peers import get_detector
+>>> rng = np.random.default_rng(0)
+>>> image = rng.normal(1000.0, 30.0, (64, 64)).astype(np.float32)
+>>> image[20, 10:14] += 3000.0                      # a short track
+>>> det = get_detector("astroscrappy")
+>>> bool(det.detect(image, gain=1.0, read_noise=5.0)[20, 10:14].all())
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.metadata
+import importlib.util
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import AstrocleanError, AstrocleanKeyError, AstrocleanValueError
+from ..image import as_image
+
+__all__ = ["Detector", "DetectorError", "DetectorUnavailableError", "DetectorInput", "prepare_input",
+           "AstroscrappyDetector", "LACosmicDetector", "DeepCRDetector", "CosmicCoNNDetector",
+           "register_detector", "list_detectors", "get_detector", "SIGCLIP_GRID", "INSTALL_HINT"]
+
+INSTALL_HINT = "pip install astroclean[peers]"
+#: The Laplacian S/N thresholds swept for a classical method's ROC curve.
+SIGCLIP_GRID = tuple(float(s) for s in range(1, 21))
+
+
+class DetectorError(AstrocleanError, RuntimeError):
+    """A detector failed while running; the message names the method and the image."""
+
+
+class DetectorUnavailableError(DetectorError):
+    """A detector cannot run here (package or weights missing); the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class DetectorInput:
+    """Validated inputs handed to an adapter (never the caller's arrays).
+
+    ``data`` is float32 with non-finite pixels replaced by the median of the
+    good pixels (peers cannot take NaN); ``mask`` is True = bad (caller mask,
+    saturated, non-finite, bad variance); ``variance`` (or None) has its bad
+    pixels replaced by the median good variance.
+    """
+
+    data: np.ndarray
+    mask: np.ndarray
+    nonfinite: np.ndarray
+    variance: np.ndarray | None
+    gain: float | None
+    read_noise: float | None
+    saturation: float | None
+
+    def electrons(self) -> np.ndarray:
+        """``data`` in electrons when ``gain`` is known, else as given (a new array)."""
+        return self.data * np.float32(self.gain) if self.gain is not None else self.data.copy()
+
+
+def _positive(value, name, *, allow_zero=False):
+    if value is None:
+        return None
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise AstrocleanValueError(f"{name} must be finite and {bound}, got {value}")
+    return value
+
+
+def prepare_input(image, *, mask=None, variance=None, gain=None, read_noise=None, saturation=None) -> DetectorInput:
+    """Validate one call's inputs (an array or an :class:`~astroclean.image.Image`).
+
+    Fields of an ``Image`` (mask, variance, gain, read_noise, saturation) are
+    used unless given here; masks are combined.
+    """
+    img = as_image(image, mask=mask, variance=variance, saturation=saturation)
+    gain = _positive(gain if gain is not None else img.gain, "gain")
+    read_noise = _positive(read_noise if read_noise is not None else img.read_noise, "read_noise", allow_zero=True)
+    nonfinite = ~np.isfinite(img.data)
+    data = img.data.astype(np.float32)
+    good = ~img.mask
+    data[nonfinite] = np.median(data[good] if good.any() else data[~nonfinite])
+    var = None
+    if img.variance is not None:
+        var = img.variance.astype(np.float32)
+        with np.errstate(invalid="ignore"):
+            badvar = ~np.isfinite(var) | (var <= 0)
+        var[badvar] = np.median(var[~badvar])
+    return DetectorInput(data=data, mask=img.mask, nonfinite=nonfinite, variance=var, gain=gain,
+                         read_noise=read_noise, saturation=img.saturation)
+
+
+class Detector:
+    """One cosmic-ray detector, ours or a peer's; subclass and implement ``_score``.
+
+    Subclasses set ``name``, ``family``, ``requires`` (importable modules),
+    ``distribution`` (for the version in :meth:`describe`) and may override
+    ``_check`` (weights present?), ``load`` (eager model loading, so timing can
+    separate it) and ``_detect`` (default: ``score > threshold``).
+    """
+
+    name = "detector"
+    family = "unknown"
+    requires: tuple = ()
+    distribution: str | None = None
+    threshold: float | None = None
+
+    def available(self) -> tuple:
+        """``(True, "")`` when the detector can run here, else ``(False, reason)``."""
+        for module in self.requires:
+            if importlib.util.find_spec(module) is None:
+                return False, f"{module} is not installed; {INSTALL_HINT}"
+        return self._check()
+
+    def _check(self) -> tuple:
+        return True, ""
+
+    def load(self) -> None:
+        """Load models or weights now (otherwise on first use)."""
+
+    def parameters(self) -> dict:
+        """The options that define this detector's operating point."""
+        return {"threshold": self.threshold} if self.threshold is not None else {}
+
+    def describe(self) -> dict:
+        """Name, family, package version and parameters, for benchmark tables."""
+        try:
+            version = importlib.metadata.version(self.distribution) if self.distribution else None
+        except importlib.metadata.PackageNotFoundError:
+            version = None
+        return {"name": self.name, "family": self.family, "version": version, **self.parameters()}
+
+    def score(self, image, *, mask=None, variance=None, gain=None, read_noise=None, saturation=None) -> np.ndarray:
+        """Cosmic-ray score per pixel (float32, higher = more CR-like, NaN where the input is not finite).
+
+        Raises
+        ------
+        AstrocleanValueError
+            Invalid inputs. DetectorUnavailableError: the method cannot run here.
+            DetectorError: the method itself failed.
+        """
+        return self._call("score", image, mask, variance, gain, read_noise, saturation)
+
+    def detect(self, image, *, mask=None, variance=None, gain=None, read_noise=None, saturation=None) -> np.ndarray:
+        """Boolean cosmic-ray mask at the method's default operating point (False where the input is not finite)."""
+        return self._call("detect", image, mask, variance, gain, read_noise, saturation)
+
+    def _call(self, what, image, mask, variance, gain, read_noise, saturation):
+        prep = prepare_input(image, mask=mask, variance=variance, gain=gain, read_noise=read_noise,
+                             saturation=saturation)
+        ok, reason = self.available()
+        if not ok:
+            raise DetectorUnavailableError(f"{self.name} cannot run: {reason}")
+        try:
+            out = self._score(prep) if what == "score" else self._detect(prep)
+        except Exception as exc:  # a peer may raise anything; the harness needs one type
+            raise DetectorError(f"{self.name} failed in {what}() on a {prep.data.shape} image: "
+                                f"{type(exc).__name__}: {exc}") from exc
+        out = np.asarray(out)
+        if out.shape != prep.data.shape:
+            raise DetectorError(f"{self.name} returned shape {out.shape} for a {prep.data.shape} image")
+        out = np.array(out, dtype=np.float32 if what == "score" else bool, copy=True)
+        out[prep.nonfinite] = np.nan if what == "score" else False
+        return out
+
+    def _score(self, prep: DetectorInput) -> np.ndarray:
+        raise NotImplementedError
+
+    def _detect(self, prep: DetectorInput) -> np.ndarray:
+        return self._score(prep) > self.threshold
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name!r} {self.parameters()}>"
+
+
+# ----------------------------------------------------------------------------- classical (L.A.Cosmic family)
+
+@dataclass(frozen=True)
+class _Noise:
+    data: np.ndarray         # image units, plus ``pedestal``
+    variance: np.ndarray | None
+    gain: float
+    read_noise: float
+    pedestal: float
+
+
+def _noise_model(prep: DetectorInput) -> _Noise:
+    """What a Laplacian detector needs to estimate each pixel's noise.
+
+    1. ``variance`` given: used as is (these methods are then invariant to the gain).
+    2. ``gain`` given: the Poisson model from the data, after adding back the
+       sky that the measured noise implies, ``(sigma_e**2 - read_noise**2) / gain``
+       minus the median, when positive (about 0 for a sky-included image; the
+       subtracted sky for a sky-subtracted one).
+    3. neither: a constant variance, the robust (MAD) variance of the good
+       pixels: sky-limited noise, so bright stars are flagged more easily.
+    """
+    if prep.variance is not None:
+        return _Noise(prep.data, prep.variance, prep.gain or 1.0, prep.read_noise or 0.0, 0.0)
+    good = prep.data[~prep.mask] if (~prep.mask).any() else prep.data.ravel()
+    median = float(np.median(good))
+    sigma = 1.4826 * float(np.median(np.abs(good - median)))
+    if prep.gain is not None:
+        rn = prep.read_noise or 0.0
+        pedestal = max(0.0, ((sigma * prep.gain) ** 2 - rn ** 2) / prep.gain - median)
+        return _Noise(prep.data + np.float32(pedestal), None, prep.gain, rn, pedestal)
+    variance = np.full(prep.data.shape, max(sigma, 1e-12) ** 2, dtype=np.float32)
+    return _Noise(prep.data, variance, 1.0, 0.0, 0.0)
+
+
+def _sweep(run: Callable, values) -> tuple:
+    """Score = the largest value at which a pixel is flagged (0 = never), and sweep diagnostics."""
+    score = None
+    previous = None
+    counts, non_nested = [], 0
+    for value in sorted(values):
+        flagged = np.asarray(run(value), dtype=bool)
+        if score is None:
+            score = np.zeros(flagged.shape, dtype=np.float32)
+        score[flagged] = value
+        counts.append(int(flagged.sum()))
+        if previous is not None:
+            non_nested += int((flagged & ~previous).sum())
+        previous = flagged
+    return score, {"values": sorted(values), "n_flagged": counts, "non_nested": non_nested}
+
+
+@contextlib.contextmanager
+def _quiet(logger_name):
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+class _SweepDetector(Detector):
+    """A classical detector scored by sweeping its Laplacian S/N threshold."""
+
+    family = "classical"
+
+    def __init__(self, *, name, sigclip, sigfrac, objlim, sweep):
+        self.name, self.sigclip, self.sigfrac, self.objlim = name, float(sigclip), float(sigfrac), float(objlim)
+        self.sweep = tuple(sorted(set(float(s) for s in sweep) | {self.sigclip}))
+        self.sweep_info: dict = {}
+
+    def parameters(self):
+        return {"sigclip": self.sigclip, "sigfrac": self.sigfrac, "objlim": self.objlim, "n_sweep": len(self.sweep)}
+
+    def _score(self, prep):
+        """Thresholding the score at a sweep value ``s`` gives the union of the masks at ``sigclip >= s``:
+        the mask at ``s`` itself except for pixels that only a higher threshold flags
+        (rare; iterations clean pixels differently), counted in ``sweep_info["non_nested"]``."""
+        noise = _noise_model(prep)
+        score, self.sweep_info = _sweep(lambda s: self._mask(prep, noise, s), self.sweep)
+        return score
+
+    def _detect(self, prep):
+        return self._mask(prep, _noise_model(prep), self.sigclip)
+
+
+class AstroscrappyDetector(_SweepDetector):
+    """astroscrappy's L.A.Cosmic; ROC by sweeping ``sigclip`` with ``objlim``/``sigfrac`` fixed.
+
+    astroscrappy wants a sky-included image and a gain: it is fed the image in
+    its units with ``gain`` (1 when unknown), ``readnoise`` and ``satlevel =
+    saturation * gain`` (no saturation level when unknown, instead of its
+    65536 e- default meant for 16-bit ADU), the bad-pixel mask as ``inmask``,
+    and the variance as ``invar`` when given; otherwise see the noise model
+    (sky added back for sky-subtracted images) in :func:`_noise_model`.
+    ``extra`` goes to ``astroscrappy.detect_cosmics`` (``niter``, ``sepmed``...).
+    """
+
+    requires = ("astroscrappy",)
+    distribution = "astroscrappy"
+
+    def __init__(self, *, name="astroscrappy", sigclip=4.5, sigfrac=0.3, objlim=5.0, sweep=SIGCLIP_GRID, **extra):
+        super().__init__(name=name, sigclip=sigclip, sigfrac=sigfrac, objlim=objlim, sweep=sweep)
+        self.extra = extra
+
+    def _mask(self, prep, noise, sigclip):
+        import astroscrappy
+
+        satlevel = np.inf if prep.saturation is None else (prep.saturation + noise.pedestal) * noise.gain
+        crmask, _ = astroscrappy.detect_cosmics(
+            noise.data, inmask=prep.mask, invar=noise.variance, sigclip=sigclip, sigfrac=self.sigfrac,
+            objlim=self.objlim, gain=noise.gain, readnoise=noise.read_noise, satlevel=satlevel, **self.extra)
+        return crmask
+
+
+class LACosmicDetector(_SweepDetector):
+    """The ``lacosmic`` package (pure Python L.A.Cosmic); ROC by sweeping ``cr_threshold``.
+
+    It has no default parameters; these are astroscrappy's defaults so the two
+    implementations are compared at one operating point: ``contrast = objlim
+    = 5``, ``cr_threshold = sigclip = 4.5``, ``neighbor_threshold = sigfrac *
+    cr_threshold``. Noise: ``error = sqrt(variance)`` when given, else
+    ``effective_gain``/``readnoise`` on the sky-added-back image, else a
+    constant error (see :func:`_noise_model`). Slow on large images: its
+    cleaning step loops over flagged pixels in Python, and a score is one run
+    per sweep value; pass a shorter ``sweep`` for big images.
+    """
+
+    requires = ("lacosmic",)
+    distribution = "lacosmic"
+
+    def __init__(self, *, name="lacosmic", sigclip=4.5, sigfrac=0.3, objlim=5.0, sweep=SIGCLIP_GRID, maxiter=4):
+        super().__init__(name=name, sigclip=sigclip, sigfrac=sigfrac, objlim=objlim, sweep=sweep)
+        self.maxiter = int(maxiter)
+
+    def _mask(self, prep, noise, sigclip):
+        import lacosmic
+
+        if noise.variance is not None:
+            noise_args = {"error": np.sqrt(noise.variance)}
+        else:
+            noise_args = {"effective_gain": noise.gain, "readnoise": noise.read_noise}
+        with _quiet("astropy"):  # it logs every iteration at INFO
+            _, crmask = lacosmic.remove_cosmics(noise.data, self.objlim, sigclip, self.sigfrac * sigclip,
+                                                mask=prep.mask, maxiter=self.maxiter, **noise_args)
+        return crmask
+
+
+# ----------------------------------------------------------------------------- deep-learning peers
+
+def _package_dir(module) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    return Path(spec.origin).parent if spec is not None and spec.origin else None
+
+
+@contextlib.contextmanager
+def _keep_global_state():
+    """Undo the global settings a peer changes on import or load (cudnn flags, default dtype, root logging)."""
+    import torch
+
+    cudnn = torch.backends.cudnn
+    saved = (cudnn.enabled, cudnn.benchmark, torch.get_default_dtype())
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        cudnn.enabled, cudnn.benchmark = saved[0], saved[1]
+        torch.set_default_dtype(saved[2])
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+class _NetworkDetector(Detector):
+    family = "deep learning"
+    units = {}  # model -> "electron" or ("adu", typical e-/ADU)
+
+    def __init__(self, model, *, name, threshold):
+        if model not in self.units:
+            raise AstrocleanValueError(f"{type(self).__name__} model must be one of {sorted(self.units)}, got {model!r}")
+        if not 0 < threshold < 1:
+            raise AstrocleanValueError(f"threshold must be in (0, 1), got {threshold}")
+        self.model, self.name, self.threshold = model, name, float(threshold)
+        self._net = None
+
+    def _check(self):
+        path = self._weights()
+        return (True, "") if path is not None else (False, f"{self.distribution} ships no weights for {self.model!r}")
+
+    def _input(self, prep):
+        """The image in the units the model was trained on (electrons, or ADU for DECam)."""
+        unit = self.units[self.model]
+        if unit == "electron" or prep.gain is None:
+            return prep.electrons()
+        return prep.data * np.float32(prep.gain / unit[1])
+
+    def _score(self, prep):
+        if self._net is None:
+            self.load()
+        return self._predict(self._input(prep))
+
+
+class DeepCRDetector(_NetworkDetector):
+    """deepCR (Zhang & Bloom 2020) mask models; score = its probability map.
+
+    ``'ACS-WFC'`` expects HST ACS/WFC ``_flc`` images in electrons (sky
+    included): fed ``image * gain`` (as given when ``gain`` is None).
+    ``'decam'`` expects DECam Community Pipeline images in ADU (deepCR's model
+    zoo): fed ``image * gain / adu_gain`` with ``adu_gain`` = 4 e-/ADU (CP
+    amplifier gains are 3.9-4.3), as given when ``gain`` is None. Neither
+    model normalises its input (deepCR's ``scale`` is 1) and deepCR takes no
+    bad-pixel mask. ``patch`` is deepCR's tile size (its default 1024;
+    ``None`` = whole image); tiles do not overlap. deepCR runs with autograd
+    on, as shipped; ``inference_mode=True`` runs it under
+    ``torch.inference_mode`` (same output, less memory).
+    """
+
+    requires = ("deepCR", "learned_models", "torch")
+    distribution = "deepCR"
+    units = {"ACS-WFC": "electron", "decam": ("adu", 4.0)}
+
+    def __init__(self, model="ACS-WFC", *, patch=1024, threshold=0.5, inference_mode=False, name=None):
+        super().__init__(model, name=name or f"deepcr:{model}", threshold=threshold)
+        if patch is not None and int(patch) < 4:
+            raise AstrocleanValueError(f"patch must be None or an integer >= 4, got {patch}")
+        self.patch = None if patch is None else int(patch)
+        self.inference_mode = bool(inference_mode)
+
+    def parameters(self):
+        return {"model": self.model, "patch": self.patch, "threshold": self.threshold,
+                "inference_mode": self.inference_mode}
+
+    def _weights(self):
+        root = _package_dir("learned_models")
+        path = None if root is None else root / "mask" / f"{self.model}.pth"
+        return path if path is not None and path.is_file() else None
+
+    def load(self):
+        with _keep_global_state():
+            from deepCR import deepCR
+
+            self._net = deepCR(mask=self.model, device="CPU")
+
+    def _predict(self, x):
+        import torch
+
+        context = torch.inference_mode() if self.inference_mode else contextlib.nullcontext()
+        with context:
+            return self._net.clean(x, inpaint=False, binary=False, segment=self.patch is not None,
+                                   patch=self.patch or 1024)
+
+
+class CosmicCoNNDetector(_NetworkDetector):
+    """Cosmic-CoNN (Xu et al. 2023); score = its probability map.
+
+    Both models are fed electrons (``image * gain``; as given when ``gain`` is
+    None), as in its LCO and HST training pipelines; it subtracts each tile's
+    median itself and takes no bad-pixel mask. ``crop`` is its tile size
+    (default 1024, falling back to 512 and 256 on memory errors; 0 = whole
+    image); tiles do not overlap and edge strips not a multiple of 16 pixels
+    get probability 0, as shipped. Its import sets cudnn flags and its loader
+    configures root logging: both are undone.
+    """
+
+    requires = ("cosmic_conn", "torch")
+    distribution = "cosmic-conn"
+    units = {"ground_imaging": "electron", "HST_ACS_WFC": "electron"}
+
+    def __init__(self, model="ground_imaging", *, crop=1024, threshold=0.5, name=None):
+        super().__init__(model, name=name or f"cosmic-conn:{model}", threshold=threshold)
+        if int(crop) < 0:
+            raise AstrocleanValueError(f"crop must be >= 0 (0 = whole image), got {crop}")
+        self.crop = int(crop)
+
+    def parameters(self):
+        return {"model": self.model, "crop": self.crop, "threshold": self.threshold}
+
+    def _weights(self):
+        root = _package_dir("cosmic_conn")
+        found = sorted((root / "trained_models").glob(f"cosmic-conn_{self.model}_v*.pth")) if root else []
+        return found[-1] if found else None
+
+    def load(self):
+        with _keep_global_state():
+            from cosmic_conn import init_model
+
+            self._net = init_model(self.model)
+        self._net.opt.crop = self.crop
+
+    def _predict(self, x):
+        return self._net.detect_cr(x, ret_numpy=True)
+
+
+# ----------------------------------------------------------------------------- registry
+
+_FACTORIES: dict = {}
+
+
+def register_detector(name: str, factory: Callable[..., Detector], *, overwrite: bool = False) -> None:
+    """Register ``factory(**options) -> Detector`` under ``name`` (e.g. ``"astroclean:ground"``)."""
+    if name in _FACTORIES and not overwrite:
+        raise AstrocleanValueError(f"a detector named {name!r} is already registered; pass overwrite=True")
+    _FACTORIES[name] = factory
+
+
+def list_detectors(*, available_only: bool = False) -> list:
+    """Registered detector names; with ``available_only`` only those that can run here."""
+    names = sorted(_FACTORIES)
+    return [n for n in names if _FACTORIES[n]().available()[0]] if available_only else names
+
+
+def get_detector(name: str, **options) -> Detector:
+    """A new detector by registered name; ``options`` go to its constructor (e.g. ``patch=256``)."""
+    if name not in _FACTORIES:
+        raise AstrocleanKeyError(f"unknown detector {name!r}; known: {', '.join(list_detectors())}")
+    return _FACTORIES[name](**options)
+
+
+register_detector("astroscrappy", lambda **o: AstroscrappyDetector(**o))
+register_detector("astroscrappy:sigclip3", lambda **o: AstroscrappyDetector(
+    **{"name": "astroscrappy:sigclip3", "sigclip": 3.0, "objlim": 1.0, "sigfrac": 0.1, **o}))
+register_detector("lacosmic", lambda **o: LACosmicDetector(**o))
+for _model in DeepCRDetector.units:
+    register_detector(f"deepcr:{_model}", lambda _m=_model, **o: DeepCRDetector(_m, **o))
+for _model in CosmicCoNNDetector.units:
+    register_detector(f"cosmic-conn:{_model}", lambda _m=_model, **o: CosmicCoNNDetector(_m, **o))

@@ -1,0 +1,78 @@
+"""Metrics: compare any method's output with the truth (plain arrays in, frozen dataclasses out).
+
+Detection (per pixel, any array shape; True = contaminated, higher score =
+more likely contaminated, ``ignore`` True = pixel not counted):
+
+- curves: :func:`roc_curve`, :func:`precision_recall_curve`
+- operating points: :func:`tpr_at_fpr`, :func:`threshold_at_fpr`,
+  :func:`precision_at_tpr`, :func:`threshold_at_fdr`
+- a boolean prediction: :func:`detection_scores`, :func:`dilate_truth`
+- by signal: :func:`tpr_by_signal`, :func:`tpr_at_fpr_by_signal`
+- everything at once: :func:`summarize_detection` (``.as_row()`` for tables)
+- uncertainties over images: :func:`bootstrap_ci`, :func:`tpr_at_fpr_ci`
+
+Images: :func:`robust_background`, :func:`isophote_regions`,
+:func:`isophote_bins` (near-star analysis), :func:`find_point_sources`,
+:func:`aperture_flux`, :func:`photometric_contamination` (photometry).
+
+This package imports numpy and scipy only: no task module, no torch.
+
+Examples
+--------
+>>> from astroclean.metrics import roc_curve, tpr_at_fpr
+>>> truth, score = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+>>> roc_curve(truth, score).auc, tpr_at_fpr(truth, score, 0.5)
+(0.75, 1.0)
+"""
+
+from .bootstrap import BootstrapInterval, bootstrap_ci, tpr_at_fpr_ci
+from .detection import (
+    PrecisionRecallCurve,
+    RocCurve,
+    precision_at_tpr,
+    precision_recall_curve,
+    roc_curve,
+    threshold_at_fdr,
+    threshold_at_fpr,
+    tpr_at_fpr,
+)
+from .photometry import (
+    SOURCE_DTYPE,
+    PhotometricContamination,
+    aperture_flux,
+    find_point_sources,
+    photometric_contamination,
+)
+from .regions import isophote_bins, isophote_regions, robust_background
+from .scores import DetectionScores, detection_scores, dilate_truth
+from .summary import BinnedTpr, DetectionSummary, summarize_detection, tpr_at_fpr_by_signal, tpr_by_signal
+
+__all__ = [
+    "RocCurve",
+    "PrecisionRecallCurve",
+    "DetectionScores",
+    "BinnedTpr",
+    "DetectionSummary",
+    "BootstrapInterval",
+    "PhotometricContamination",
+    "SOURCE_DTYPE",
+    "roc_curve",
+    "precision_recall_curve",
+    "tpr_at_fpr",
+    "threshold_at_fpr",
+    "precision_at_tpr",
+    "threshold_at_fdr",
+    "detection_scores",
+    "dilate_truth",
+    "tpr_by_signal",
+    "tpr_at_fpr_by_signal",
+    "summarize_detection",
+    "bootstrap_ci",
+    "tpr_at_fpr_ci",
+    "robust_background",
+    "isophote_regions",
+    "isophote_bins",
+    "find_point_sources",
+    "aperture_flux",
+    "photometric_contamination",
+]

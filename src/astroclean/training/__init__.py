@@ -1,0 +1,10 @@
+"""Training (an optional part: only the CLI imports it).
+
+>>> from astroclean.training import TrainConfig, train_detector   # doctest: +SKIP
+"""
+
+from .export import export_model
+from .loop import TrainConfig, train_detector
+from .losses import detection_loss
+
+__all__ = ["TrainConfig", "train_detector", "detection_loss", "export_model"]

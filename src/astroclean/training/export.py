@@ -1,0 +1,30 @@
+"""Export trained weights as safetensors with a model card (sha256, command, metrics).
+
+Example
+-------
+>>> from astroclean.training.export import export_model     # doctest: +SKIP
+>>> export_model(net, card, directory="src/astroclean/weights")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from safetensors.torch import save_file
+
+from ..io.write import atomic_write
+from ..models.card import ModelCard
+from ..models.registry import file_sha256
+
+
+def export_model(model, card: ModelCard, *, directory, overwrite: bool = False) -> ModelCard:
+    """Write ``<name>.safetensors`` and ``<name>.json`` into ``directory``; return the final card."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = directory / f"{card.name}.safetensors"
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(weights, lambda tmp: save_file(state, tmp), overwrite=overwrite)
+    final = dataclasses.replace(card, weights_file=weights.name, sha256=file_sha256(weights))
+    atomic_write(directory / f"{card.name}.json", final.write, overwrite=overwrite)
+    return final

@@ -1,0 +1,67 @@
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
+from astroclean.models import create_model, file_sha256, get_card, list_models, load_weights, weights_dir
+from astroclean.models.layers import AttentionGate
+from astroclean.models.unet import UNet
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_registered_model_builds_and_runs(name):
+    card = get_card(name)
+    net = create_model(name, pretrained=False, depth=2, width=4)
+    out = net(torch.zeros(2, 1, 21, 34))
+    assert out.shape == (2, 1, 21, 34) and net.card.architecture["width"] == 4
+    assert card.name == name
+
+
+@pytest.mark.parametrize("name", [n for n in list_models() if get_card(n).weights_file])
+def test_shipped_weights_match_their_card(name):
+    card = get_card(name)
+    assert file_sha256(weights_dir() / card.weights_file) == card.sha256
+    net = create_model(name)
+    assert not net.training
+    assert card.training_command and card.normalisation and card.metrics, "card must say how it was made and how good"
+
+
+def test_corrupted_weights_are_refused(tmp_path):
+    shipped = [n for n in list_models() if get_card(n).weights_file]
+    if not shipped:
+        pytest.skip("no shipped weights")
+    card = get_card(shipped[0])
+    copy = tmp_path / card.weights_file
+    shutil.copy(weights_dir() / card.weights_file, copy)
+    with open(copy, "r+b") as fh:
+        fh.seek(-4, 2)
+        fh.write(b"\x00\x01\x02\x03")
+    with pytest.raises(AstrocleanValueError, match="sha256"):
+        load_weights(create_model(card.name, pretrained=False), card, directory=tmp_path)
+
+
+def test_unknown_model_lists_known_ones():
+    with pytest.raises(AstrocleanKeyError, match="known models: .*unet-bn"):
+        create_model("no-such-model")
+    with pytest.raises(AstrocleanValueError, match="no pretrained weights"):
+        create_model("unet-gn")
+
+
+def test_attention_gate_is_the_published_formula():
+    torch.manual_seed(0)
+    gate = AttentionGate(4, 6, 3)
+    x, g = torch.randn(1, 4, 5, 5), torch.randn(1, 6, 5, 5)
+    alpha = torch.sigmoid(gate.psi(torch.relu(gate.theta_x(x) + gate.phi_g(g))))
+    assert alpha.shape == (1, 1, 5, 5)
+    torch.testing.assert_close(gate(x, g), x * alpha)
+
+
+def test_unet_options_change_the_network():
+    bn, gn = UNet(depth=2, width=8, norm="batch"), UNet(depth=2, width=8, norm="group", attention=True)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in bn.modules())
+    assert any(isinstance(m, torch.nn.GroupNorm) for m in gn.modules())
+    assert sum(isinstance(m, AttentionGate) for m in gn.modules()) == 2
+    with pytest.raises(ValueError, match="depth"):
+        UNet(depth=0)

@@ -50,7 +50,7 @@ import numpy as np
 
 from ..errors import AstrocleanFileError, AstrocleanKeyError
 from ..image import Image, as_image
-from ._util import PACKAGE_DATA, atomic_save_npz, load_npz, noise_map, read_fits_plane, resolve_data_dir
+from ._util import PACKAGE_DATA, atomic_save_npz, block_median, load_npz, noise_map, read_fits_plane, resolve_data_dir
 
 __all__ = ["load_backgrounds", "write_benchmark_backgrounds", "FLAVOURS", "electrons_per_unit"]
 
@@ -73,7 +73,8 @@ class _Source:
 
 
 def _decam(stem, split):
-    return _Source(f"decam_{stem}", "ground", _DECAM + stem.replace("{}", "ooi") + ".fits", "decam", split)
+    return _Source(f"decam_{stem.replace('{}_', '')}", "ground", _DECAM + "c4d_" + stem.replace("{}", "ooi") + ".fits",
+                   "decam", split)
 
 
 _BENCH_FIELDS = ("170316_062107_{}_z_ls9.N2", "131122_030338_{}_z_ls9.S21", "141029_043225_{}_g_ls9.N26",
@@ -126,9 +127,7 @@ def electrons_per_unit(image: Image) -> float:
 def _robust_variance(data, bad, epu):
     var = noise_map(data, mask=bad) ** 2
     if np.isfinite(epu) and epu > 0:            # Poisson variance of the sources above the local sky
-        from ._util import local_median
-
-        above = np.clip(data - local_median(data, size=31, mask=bad), 0.0, None)
+        above = np.clip(data - block_median(data, mask=bad), 0.0, None)
         var = var + np.where(bad, 0.0, above) / epu
     return var
 
@@ -160,6 +159,8 @@ def _read_source(src: _Source, root: Path) -> Image:
         meta["note"] = "CP InstCal cutout in ADU (checked: 1/oow = data/GAIN + (RDNOISE/GAIN)**2)"
     else:
         unit = src.unit or header.get("BUNIT")
+        if unit is not None and unit.lower().replace(" ", "") in ("electron/s", "electrons/s", "e-/s"):
+            unit = "electron/s"
         exptime = header.get("EXPTIME")
         epu = float("nan")
         if src.kind in ("hst", "rms") and exptime:

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+from astroclean import detect_cosmic_rays
+from astroclean.cosmicrays import CosmicRayDetector, fill_masked
+from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
+from astroclean.models import get_card, list_models
+
+from conftest import sky_with_track
+
+SHIPPED = [n for n in list_models("cosmic-rays") if get_card(n).weights_file]
+needs_model = pytest.mark.skipif("ground" not in SHIPPED, reason="the ground model is not shipped yet")
+
+
+@needs_model
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int16", ">f4"])
+def test_finds_a_track_and_keeps_dtype(rng, dtype):
+    image, truth = sky_with_track(rng)
+    image = image.astype(dtype)
+    before = image.copy()
+    result = detect_cosmic_rays(image, inpaint=True)
+    np.testing.assert_array_equal(image, before)  # caller's array untouched
+    assert result.mask[truth].mean() > 0.9 and result.mask[~truth].mean() < 1e-3
+    assert result.cleaned.dtype == np.dtype(dtype).newbyteorder("=")
+    assert abs(float(np.median(result.cleaned[truth])) - 200) < 20
+
+
+@needs_model
+def test_masks_the_peers_ignore(rng):
+    image, truth = sky_with_track(rng)
+    image[truth.nonzero()[0][0], 12] = np.nan
+    bad = np.zeros_like(truth)
+    bad[:, 60] = True                # a bad column that looks like nothing in particular
+    bad[truth.nonzero()[0][0], 20] = True   # a bad pixel on the track
+    image[:, 60] = 5000              # hot column: must never be called a cosmic ray
+    image[5, 5] = 7000               # saturated pixel
+    result = detect_cosmic_rays(image, mask=bad, saturation=6000, inpaint=True)
+    assert not result.mask[bad].any() and not result.mask[5, 5]
+    assert np.isnan(result.probability[truth.nonzero()[0][0], 12])
+    assert np.isnan(result.cleaned[truth.nonzero()[0][0], 12])
+    np.testing.assert_array_equal(result.cleaned[:, 60], 5000)   # bad pixels are not filled
+    assert result.cleaned[5, 5] == 7000
+
+
+@needs_model
+def test_threshold_and_dilation(rng):
+    image, _ = sky_with_track(rng)
+    loose = detect_cosmic_rays(image, threshold=0.1)
+    strict = detect_cosmic_rays(image, threshold=0.9)
+    grown = detect_cosmic_rays(image, threshold=0.9, dilate=1)
+    assert loose.n_pixels >= strict.n_pixels and grown.n_pixels > strict.n_pixels
+    assert (grown.mask | ~strict.mask).all()
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 1.5, -0.1, "x"])
+def test_threshold_outside_unit_interval(threshold):
+    with pytest.raises(AstrocleanValueError, match="threshold must be"):
+        CosmicRayDetector("unet-bn").detect(np.ones((8, 8)), threshold=threshold)
+
+
+def test_bad_inputs():
+    detector = CosmicRayDetector("unet-bn")
+    with pytest.raises(ValueError, match="2-D"):
+        detector.detect(np.ones((3, 8, 8)))
+    with pytest.raises(ValueError, match="no finite"):
+        detector.detect(np.full((8, 8), np.nan))
+    with pytest.raises(ValueError, match="empty"):
+        detector.detect(np.ones((0, 8)))
+    with pytest.raises(AstrocleanKeyError, match="unknown model"):
+        detect_cosmic_rays(np.ones((8, 8)), model="hubble-9000")
+
+
+def test_result_is_one_frozen_type():
+    result = CosmicRayDetector("unet-bn").detect(np.random.default_rng(0).normal(size=(20, 30)))
+    assert result.cleaned is None and result.mask.dtype == bool and result.probability.dtype == np.float32
+    with pytest.raises(AttributeError):
+        result.threshold = 0.3
+
+
+def test_median_fill_ignores_flagged_and_bad_neighbours():
+    data = np.arange(49, dtype=float).reshape(7, 7)
+    flagged = np.zeros((7, 7), bool)
+    flagged[3, 3] = flagged[3, 4] = True
+    bad = np.zeros((7, 7), bool)
+    bad[2, 3] = True
+    out = fill_masked(data, flagged, exclude=bad, size=3)
+    # 3x3 window of (3,3) minus flagged 24, 25 and bad 17: 16,18,23,30,31,32 -> median 26.5
+    assert out[3, 3] == 26.5
+    assert out[2, 3] == data[2, 3] and (out[~flagged] == data[~flagged]).all()
+    isolated = np.zeros((7, 7), bool)
+    isolated[:, :] = True
+    isolated[0, 0] = False
+    assert np.isfinite(fill_masked(data, isolated)).all()   # the window grows until it finds data

@@ -10,8 +10,9 @@ Writes (overwriting, atomically):
     (5400 s, ADU; electrons = ADU x CONAD = 2.03 e-/ADU from ``ESO DET OUT1 CONAD``:
     the header's ``GAIN = 0.49`` is ESO's electrons-to-ADU factor, and a read noise of
     3.9 e- = 1.9 ADU fits the measured 3.0 ADU pixel noise only this way round).
-    The echelle orders are found with a 41-pixel running median along the rows and
-    excluded with a 3-pixel margin; hits are 5 sigma seeds grown to connected pixels
+    The echelle orders are found where a 41-pixel running median along the rows exceeds
+    1.5 x the pixel noise (a 3-sigma cut let faint orders of the low-blaze corner in as
+    "hits") and excluded with a 3-pixel margin; hits are 5 sigma seeds grown to connected pixels
     above 2 sigma over a 9x9 local median, footprint = core dilated by 3x3. Hits
     touching the orders, the edge or a pixel above 0.95 x DATAMAX are dropped.
     Split by detector region: a hit whose charge centroid lies in a row band
@@ -20,7 +21,8 @@ Writes (overwriting, atomically):
     c4d_170316_062107 z N2 and c4d_141029_043225 g N26. ADU (checked against the
     weight plane: 1/oow = data/GAIN + (RDNOISE/GAIN)^2), electrons = ADU x mean(GAINA,
     GAINB); background = 15x15 median with every DQ-flagged pixel left out; core = DQ-5
-    pixels 5 sigma above it (grown to 2 sigma), sigma = 1/sqrt(oow). Both go to the
+    pixels 5 sigma above it (grown to 2 sigma), sigma = 1/sqrt(oow) (the pipeline sets
+    oow = 0 on its cosmic-ray pixels; they get the frame's median sigma). Both go to the
     benchmark split.
 * ``src/astroclean/data/benchmark/<flavour>/<name>.npz``: the benchmark backgrounds.
 
@@ -41,7 +43,7 @@ from astroclean.image import as_image
 from astroclean.simulate import (
     CosmicRayLibrary, extract_cosmic_rays, mask_spectral_orders, write_benchmark_backgrounds,
 )
-from astroclean.simulate._util import PACKAGE_DATA, local_median, noise_map, read_fits_plane
+from astroclean.simulate._util import PACKAGE_DATA, dilate, local_median, noise_map, read_fits_plane
 from astroclean.simulate.library import library_path
 
 UVES = "cosmic_rays/uves_blue_5400s_cols0-749.fits"
@@ -59,7 +61,7 @@ def uves_hits(root: Path):
     datamax = float(header.get("DATAMAX", np.inf))
     img = as_image(data, saturation=0.95 * datamax if np.isfinite(datamax) else None)
     first = noise_map(img.data, mask=img.mask)
-    orders = mask_spectral_orders(img, noise=first, nsigma=3.0, length=41, axis=1, grow=3)
+    orders = mask_spectral_orders(img, noise=first, nsigma=1.5, length=41, axis=1, grow=3)
     sigma = noise_map(img.data, mask=img.mask | orders)
     lib = extract_cosmic_rays(img, noise=sigma, nsigma=5.0, grow_nsigma=2.0, exclude=orders, background_size=9,
                               gain=conad, origin="uves:blue_5400s")
@@ -79,13 +81,12 @@ def decam_hits(root: Path):
         dq = fits.getdata(str(path).replace("_ooi_", "_ood_")).astype(int)
         gain = float(np.mean([header["GAINA"], header["GAINB"]]))
         background = local_median(data, size=15, mask=dq != 0)
+        # the pipeline zeroes the weight of its cosmic-ray pixels: give them the sky noise
         sigma = 1.0 / np.sqrt(np.where(weight > 0, weight, np.nan))
-        zone = np.zeros_like(dq, bool)
-        zone[dq == 5] = True
-        from astroclean.simulate._util import dilate
-
+        sigma = np.where(np.isfinite(sigma), sigma, np.nanmedian(sigma))
+        zone = dq == 5
         lib = extract_cosmic_rays(
-            as_image(data, mask=(dq != 0) & (dq != 5)), noise=np.where(np.isfinite(sigma), sigma, np.nanmax(sigma)),
+            as_image(data, mask=(dq != 0) & (dq != 5)), noise=sigma,
             nsigma=5.0, grow_nsigma=2.0, exclude=~dilate(zone, iterations=2), background=background, gain=gain,
             origin="decam:" + stem.format("").replace("__", "_").replace("c4d_", ""), max_size=256,
         )
@@ -147,8 +148,10 @@ def main(argv=None) -> int:
             "sources": [UVES] + [f"cosmic_rays/decam_cp_cutouts/{s.format('ooi')}.fits" for s in DECAM_TRACKS]}
     libs = {
         "train": CosmicRayLibrary(tuple(s for s, b in zip(uves, bench_flags) if not b), {**meta, "split": "train"}),
-        "benchmark": CosmicRayLibrary(tuple(s for s, b in zip(uves, bench_flags) if b) + tuple(decam_hits(args.data_dir)),
-                                      {**meta, "split": "benchmark"}),
+        "benchmark": CosmicRayLibrary(
+            tuple(s for s, b in zip(uves, bench_flags) if b) + tuple(decam_hits(args.data_dir)),
+            {**meta, "split": "benchmark"},
+        ),
     }
     report = {}
     for split, lib in libs.items():

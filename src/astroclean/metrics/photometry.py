@@ -47,7 +47,8 @@ def find_point_sources(
     over the component. The axis ratio is ``sqrt(l_min / l_max)`` of the
     eigenvalues of the second-moment matrix (b/a, rotation invariant, at
     most 1), so only the lower bound of ``axis_ratio`` matters unless the
-    upper bound is below 1.
+    upper bound is below 1. It is NaN (never accepted) for a one-pixel
+    component, whose moments vanish.
 
     Parameters
     ----------

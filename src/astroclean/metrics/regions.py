@@ -35,24 +35,29 @@ def _edges(n, box):
     return np.linspace(0, n, n_boxes + 1).round().astype(int)
 
 
+def _median_sigma(sorted_values):
+    """Median and MAD-based sigma (the std when more than half the values are equal)."""
+    med = float(np.median(sorted_values))
+    sigma = MAD_TO_SIGMA * float(np.median(np.abs(sorted_values - med)))
+    return med, sigma if sigma > 0 else float(np.std(sorted_values))
+
+
 def _clipped_stats(values, nsigma, maxiters):
-    """Sigma-clipped median and MAD-based sigma of a 1-D array (iterative)."""
+    """Sigma-clipped median and sigma of a 1-D array (iterative, on one sort)."""
     v = np.sort(values)
     lo, hi = 0, v.size
-    med = sigma = math.nan
+    med, sigma = _median_sigma(v)
     for _ in range(maxiters):
-        sub = v[lo:hi]
-        med = float(np.median(sub))
-        sigma = MAD_TO_SIGMA * float(np.median(np.abs(sub - med)))
-        if sigma == 0:  # quantised data (more than half the values equal): fall back on the std
-            sigma = float(np.std(sub))
         if sigma == 0:
             break
         new_lo = int(np.searchsorted(v, med - nsigma * sigma, side="left"))
         new_hi = int(np.searchsorted(v, med + nsigma * sigma, side="right"))
         if (new_lo, new_hi) == (lo, hi) or new_hi - new_lo < 3:
             break
-        lo, hi = new_lo, new_hi
+        new_med, new_sigma = _median_sigma(v[new_lo:new_hi])
+        if new_sigma == 0:  # quantised data: the clip kept a single level; keep the last estimate
+            break
+        lo, hi, med, sigma = new_lo, new_hi, new_med, new_sigma
     return med, sigma
 
 
@@ -97,7 +102,8 @@ def robust_background(image, *, mask=None, box=64, nsigma=3.0, maxiters=10, filt
         Same float dtype as the image (the dtype rule of
         :func:`astroclean.image.native_float`); NaN where the image is NaN or
         inf. If more than half the values of a box are equal, the clipped
-        standard deviation replaces the (zero) MAD.
+        standard deviation replaces the (zero) MAD, and a clip that would
+        leave a single value (integer data with sigma < 1) is not applied.
 
     Raises
     ------

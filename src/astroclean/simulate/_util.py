@@ -63,6 +63,14 @@ def require_file(path: Path) -> Path:
     return Path(path)
 
 
+def _inherit(header, primary):
+    """Copy primary-header keywords missing from an extension header (INHERIT = T)."""
+    skip = {"SIMPLE", "EXTEND", "NAXIS", "BITPIX", "COMMENT", "HISTORY", ""}
+    for key, value in primary.items():
+        if key not in header and key not in skip and len(key) <= 8:
+            header[key] = value
+
+
 def read_fits_plane(path, *, hdu=None):
     """Read one image plane and its header: ``(data float array, header)``.
 
@@ -77,7 +85,11 @@ def read_fits_plane(path, *, hdu=None):
         read_image = None
     if read_image is not None:
         img = read_image(path, hdu=hdu)
-        return np.array(img.data, dtype=np.float64), img.header
+        header = img.header.copy()
+        primary = img.meta.get("primary_header") if isinstance(img.meta, dict) else None
+        if primary is not None and primary is not img.header:
+            _inherit(header, primary)
+        return np.array(img.data, dtype=np.float64), header
     from astropy.io import fits
 
     with fits.open(path, memmap=False) as hdul:
@@ -86,9 +98,7 @@ def read_fits_plane(path, *, hdu=None):
         plane = hdul[hdu]
         header = plane.header.copy()
         if hdu != 0:  # inherit primary keywords the way CP files intend
-            for key, value in hdul[0].header.items():
-                if key not in header and key not in ("SIMPLE", "EXTEND", "NAXIS", "BITPIX", "COMMENT", "HISTORY", ""):
-                    header[key] = value
+            _inherit(header, hdul[0].header)
         data = np.array(plane.data, dtype=np.float64)
     return data, header
 

@@ -6,7 +6,8 @@ Three flavours, each split into disjoint ``"train"`` and ``"benchmark"`` sets:
     HST: the ACS F814W COSMOS patch (spatially split: columns < 352 train,
     >= 362 benchmark), the WFC3/IR F105W Abell 2744 cutouts (the dwarf-galaxy
     one with its rms map is held out whole for the benchmark) and the ACS
-    AEGIS galaxy stamps (train).
+    AEGIS galaxy stamps (the 156x142 stamp, in F606W and F814W, is benchmark;
+    the two small ones train).
 ``"ground"``
     DECam Community Pipeline cutouts with their inverse-variance weight
     (``oow``) and DQ (``ood``) planes, held out by sky field: the fields at
@@ -94,8 +95,8 @@ CATALOGUE = (
     _Source("abell2744_spiral_f105w", "space", "hst/abell_2744_spiral_galaxy_f105w.fits.gz", "hst", "train"),
     _Source("abell2744_dwarf_f105w", "space", "hst/abell_2744_dwarf_galaxy_f105w.fits.gz", "rms", "benchmark",
             extra="hst/abell_2744_dwarf_galaxy_f105w_rms.fits.gz"),
-    *(_Source(f"aegis_{band}_{k}", "space", f"hst/AEGIS_{band}_images_01.fits", "robust", "train", hdu=k)
-      for band in ("F606w", "F814w") for k in range(3)),
+    *(_Source(f"aegis_{band}_{k}", "space", f"hst/AEGIS_{band}_images_01.fits", "robust",
+              "benchmark" if k == 1 else "train", hdu=k) for band in ("F606w", "F814w") for k in range(3)),
     *(_decam(s, "benchmark") for s in _BENCH_FIELDS),
     *(_decam(s, "train") for s in _TRAIN_FIELDS),
     *(_Source(f"sdss_{b}", "ground", f"optical/sdss_gri/reprojected_sdss_{b}.fits", "robust", "columns",

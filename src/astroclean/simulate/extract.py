@@ -50,8 +50,10 @@ def mask_spectral_orders(image, *, noise=None, nsigma: float = 3.0, length: int 
 
     A running median of ``length`` pixels along ``axis`` keeps light that is
     extended along that axis and rejects compact hits; pixels where it
-    exceeds ``nsigma`` times the pixel noise are orders, grown by ``grow``
-    3x3 dilations to cover their wings.
+    exceeds the inter-order level (the same running median taken across the
+    orders, which must fill less than half of ``length``) by ``nsigma`` times
+    the pixel noise are orders, grown by ``grow`` 3x3 dilations to cover
+    their wings.
 
     Parameters
     ----------
@@ -93,7 +95,10 @@ def mask_spectral_orders(image, *, noise=None, nsigma: float = 3.0, length: int 
     fill = np.nanmedian(data)
     size = (1, length) if axis == 1 else (length, 1)
     smooth = ndi.median_filter(np.where(np.isfinite(data), data, fill), size=size, mode="reflect")
-    orders = smooth > nsigma * sigma
+    # the inter-order level: a running median of the same length across the orders, which
+    # cover less than half of any such window
+    level = ndi.median_filter(smooth, size=size[::-1], mode="reflect")
+    orders = smooth - level > nsigma * sigma
     return dilate(orders, iterations=grow) if grow > 0 else orders
 
 

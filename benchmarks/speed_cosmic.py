@@ -9,6 +9,9 @@ torch uses ``--threads`` threads (OMP/MKL/OpenBLAS too). The frames are
 float32 electrons with sky, noise, stars and injected cosmic-ray tracks, the
 same for every method (``--seed``). Ratios are ``reference / method`` for the
 same size: ``ref_time/time`` < 1 means the method is slower than the reference.
+``tpr`` (fraction of injected cosmic-ray pixels flagged) and ``n_flagged``
+are a sanity check that each method ran sensibly, not a benchmark
+(see ``astroclean evaluate`` for that).
 
 Methods are registry names (``astroclean.evaluate.peers.list_detectors()``),
 optionally with constructor options in brackets, and ``astroclean:<model>``
@@ -25,7 +28,6 @@ each measurement: compare only numbers taken on one machine in one run.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import platform
@@ -134,67 +136,13 @@ def _rss_mb(field: str) -> float | None:
 
 def resolve_detector(name: str, options: dict):
     """A registry detector, or astroclean's own for ``astroclean:<model>`` (imported lazily)."""
-    from astroclean.errors import AstrocleanKeyError
+    if name.startswith("astroclean:"):
+        from astroclean.evaluate.ours import make_ours
+
+        return make_ours(name, **options)
     from astroclean.evaluate.peers import get_detector
 
-    try:
-        return get_detector(name, **options)
-    except AstrocleanKeyError:
-        if not name.startswith("astroclean:"):
-            raise
-    importlib.import_module("astroclean.evaluate")  # the package may register its own adapters
-    try:
-        return get_detector(name, **options)
-    except AstrocleanKeyError:
-        return _OwnDetector(name.split(":", 1)[1], **options)
-
-
-def _own_detector_class():
-    from astroclean.evaluate.peers import Detector
-    from astroclean.image import as_image
-
-    class OwnDetector(Detector):
-        """astroclean's CosmicRayDetector behind the peers' protocol (until the package registers its own)."""
-
-        family, requires, distribution = "astroclean", ("torch",), "astroclean"
-
-        def __init__(self, model, *, threshold=None, tile=1024, device=None):
-            self.model, self.threshold, self.tile, self.device = model, threshold, tile, device
-            self.name, self._net = f"astroclean:{model}", None
-
-        def parameters(self):
-            return {"model": self.model, "threshold": self.threshold, "tile": self.tile}
-
-        def _check(self):
-            try:
-                importlib.import_module("astroclean.cosmicrays").CosmicRayDetector
-            except (ImportError, AttributeError) as exc:
-                return False, f"astroclean.cosmicrays is not available: {exc}"
-            return True, ""
-
-        def load(self):
-            from astroclean.cosmicrays import CosmicRayDetector
-
-            self._net = CosmicRayDetector(self.model, device=self.device, tile=self.tile)
-
-        def _run(self, prep):
-            if self._net is None:
-                self.load()
-            image = as_image(prep.data, mask=prep.mask, variance=prep.variance, gain=prep.gain,
-                             read_noise=prep.read_noise)
-            return self._net.detect(image, threshold=self.threshold)
-
-        def _score(self, prep):
-            return self._run(prep).probability
-
-        def _detect(self, prep):
-            return self._run(prep).mask
-
-    return OwnDetector
-
-
-def _OwnDetector(model, **options):
-    return _own_detector_class()(model, **options)
+    return get_detector(name, **options)
 
 
 def worker(job: dict) -> dict:
@@ -223,11 +171,10 @@ def worker(job: dict) -> dict:
         result = call(image, **kwargs)
         walls.append(time.perf_counter() - w0)
         cpus.append(time.process_time() - c0)
-    truth = np.load(job["truth"])
-    flagged = result > 0.5 if result.dtype != bool else result
     out.update(wall_s=statistics.median(walls), cpu_s=statistics.median(cpus), walls=walls,
-               peak_rss_mb=_rss_mb("VmHWM"), n_flagged=int(flagged.sum()),
-               tpr=float(flagged[truth].mean()), torch_threads=job["threads"] if "torch" in sys.modules else None)
+               peak_rss_mb=_rss_mb("VmHWM"), torch_threads=job["threads"] if "torch" in sys.modules else None)
+    if result.dtype == bool:  # a sanity check that the method ran sensibly, not a benchmark
+        out.update(n_flagged=int(result.sum()), tpr=float(result[np.load(job["truth"])].mean()))
     return out
 
 
@@ -280,7 +227,7 @@ def write_ecsv(rows, path, meta):
     names = [c.replace("/", "_over_") for c in COLUMNS]
     data = {n: [r.get(c) for r in rows] for n, c in zip(names, COLUMNS)}
     for n in names:
-        if any(isinstance(v, float) for v in data[n]):
+        if all(v is None for v in data[n]) or any(isinstance(v, float) for v in data[n]):
             data[n] = [np.nan if v is None else float(v) for v in data[n]]
         elif any(isinstance(v, int) and not isinstance(v, bool) for v in data[n]):
             data[n] = [-1 if v is None else v for v in data[n]]

@@ -17,7 +17,7 @@ from astroclean.evaluate.peers import (
 from astroclean.image import as_image
 
 SKY, READ_NOISE = 1000.0, 5.0
-FAST = {"astroscrappy": {"sweep": (2, 3, 6, 10)}, "astroscrappy:sigclip3": {"sweep": (2, 6, 10)},
+FAST = {"astroscrappy": {"sweep": (2, 8)}, "astroscrappy:sigclip3": {"sweep": (2, 8)},
         "lacosmic": {"sweep": (3, 8)}}
 
 
@@ -91,7 +91,8 @@ def test_nonfinite_pixels_are_nan_in_score_and_never_flagged(name, frame):
     bad[40, 40], bad[41, 41] = np.nan, np.inf
     score = det.score(bad, gain=1.0)
     found = det.detect(bad, gain=1.0)
-    assert np.isnan(score[40, 40]) and np.isnan(score[41, 41]) and np.isfinite(np.delete(score.ravel(), [40 * 96 + 40, 41 * 96 + 41])).all()
+    nonfinite = ~np.isfinite(bad)
+    assert np.isnan(score[nonfinite]).all() and np.isfinite(score[~nonfinite]).all()
     assert not found[40, 40] and not found[41, 41]
 
 
@@ -161,7 +162,8 @@ def test_missing_package_and_crash_are_reported():
     assert not ok and INSTALL_HINT in reason and "astroclean_no_such_module" in reason
     with pytest.raises(DetectorUnavailableError, match="missing cannot run"):
         _Missing().detect(np.ones((8, 8)))
-    with pytest.raises(DetectorError, match=r"crashing failed in score\(\) on a \(8, 8\) image: ZeroDivisionError") as info:
+    message = r"crashing failed in score\(\) on a \(8, 8\) image: ZeroDivisionError"
+    with pytest.raises(DetectorError, match=message) as info:
         _Crashing().score(np.ones((8, 8)))
     assert isinstance(info.value.__cause__, ZeroDivisionError) and isinstance(info.value, RuntimeError)
 

@@ -24,8 +24,21 @@ def is_fits_name(path: Path) -> bool:
     return any(name.endswith(s) for s in FITS_SUFFIXES)
 
 
+def is_companion(path: Path) -> bool:
+    """A DECam Community Pipeline DQ (``_ood_``) or weight (``_oow_``) file whose image (``_ooi_``) is beside it.
+
+    Such files are read with their image, not processed on their own.
+    """
+    for tag in ("_ood_", "_oow_"):
+        if tag in path.name and path.with_name(path.name.replace(tag, "_ooi_")).exists():
+            return True
+    return False
+
+
 def expand_inputs(inputs) -> list[Path]:
     """Files, quoted globs and directories (their FITS files) to a sorted, de-duplicated list.
+
+    Companion planes (see :func:`is_companion`) are dropped: they travel with their image.
 
     Raises
     ------
@@ -44,7 +57,7 @@ def expand_inputs(inputs) -> list[Path]:
             found += matches
         else:
             found.append(path)  # missing files are reported per file, as failures
-    unique = list(dict.fromkeys(found))
+    unique = [p for p in dict.fromkeys(found) if not is_companion(p)]
     if not unique:
         raise AstrocleanFileError("no input files: " + "; ".join(missing or [str(i) for i in inputs]) +
                                   "; check the paths or the quoted glob")

@@ -13,7 +13,8 @@ def add_parser(subparsers):
     p = subparsers.add_parser("train", help="train models (needs the real training data folder)")
     tasks = p.add_subparsers(dest="task", required=True)
     cr = tasks.add_parser("cosmic-rays", help="train a cosmic-ray detector")
-    cr.add_argument("--flavour", choices=["ground", "space"], required=True)
+    cr.add_argument("--flavour", required=True,
+                    help="training backgrounds: ground, space, crowded, or a mix such as ground+crowded")
     cr.add_argument("--name", required=True, help="model name (card and weights file)")
     cr.add_argument("-o", "--output", default=None, help="directory for weights + card (default: do not export)")
     cr.add_argument("--data-dir", default=None, help="real data folder (default: $ASTROCLEAN_DATA_DIR)")

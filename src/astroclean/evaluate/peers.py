@@ -108,6 +108,8 @@ def prepare_input(image, *, mask=None, variance=None, gain=None, read_noise=None
         var = img.variance.astype(np.float32)
         with np.errstate(invalid="ignore"):
             badvar = ~np.isfinite(var) | (var <= 0)
+        if badvar.all():
+            raise AstrocleanValueError("variance has no finite positive value; pass a real variance plane or None")
         var[badvar] = np.median(var[~badvar])
     return DetectorInput(data=data, mask=img.mask, nonfinite=nonfinite, variance=var, gain=gain,
                          read_noise=read_noise, saturation=img.saturation)
@@ -156,16 +158,33 @@ class Detector:
     def score(self, image, *, mask=None, variance=None, gain=None, read_noise=None, saturation=None) -> np.ndarray:
         """Cosmic-ray score per pixel (float32, higher = more CR-like, NaN where the input is not finite).
 
+        Parameters
+        ----------
+        image : array_like (y, x) or Image
+            Pixels; an Image also supplies mask, variance, gain, read_noise, saturation.
+        mask : array_like of bool, optional
+            True = bad; combined with NaN/inf and saturated pixels.
+        variance : array_like, optional
+            Per-pixel variance in image units squared.
+        gain, read_noise, saturation : float, optional
+            Electrons per image unit, electrons, image units.
+
         Raises
         ------
         AstrocleanValueError
-            Invalid inputs. DetectorUnavailableError: the method cannot run here.
-            DetectorError: the method itself failed.
+            Invalid inputs.
+        DetectorUnavailableError
+            The method cannot run here (package or weights missing).
+        DetectorError
+            The method itself failed; the original exception is its ``__cause__``.
         """
         return self._call("score", image, mask, variance, gain, read_noise, saturation)
 
     def detect(self, image, *, mask=None, variance=None, gain=None, read_noise=None, saturation=None) -> np.ndarray:
-        """Boolean cosmic-ray mask at the method's default operating point (False where the input is not finite)."""
+        """Boolean cosmic-ray mask at the method's default operating point (False where the input is not finite).
+
+        Parameters and errors as :meth:`score`.
+        """
         return self._call("detect", image, mask, variance, gain, read_noise, saturation)
 
     def _call(self, what, image, mask, variance, gain, read_noise, saturation):
@@ -377,7 +396,8 @@ class _NetworkDetector(Detector):
 
     def __init__(self, model, *, name, threshold):
         if model not in self.units:
-            raise AstrocleanValueError(f"{type(self).__name__} model must be one of {sorted(self.units)}, got {model!r}")
+            raise AstrocleanValueError(f"{type(self).__name__} model must be one of {sorted(self.units)}, "
+                                       f"got {model!r}")
         if not 0 < threshold < 1:
             raise AstrocleanValueError(f"threshold must be in (0, 1), got {threshold}")
         self.model, self.name, self.threshold = model, name, float(threshold)

@@ -12,7 +12,7 @@ comparison is of masks, not of inpainting recipes.
 A star is *contaminated* when its flux moved by more than ``nsigma`` times
 its flux error (measured on the clean image with the per-pixel noise), and
 *hit* when its aperture still holds a cosmic-ray pixel (a truth pixel that
-the method did not flag; for "raw", any truth pixel).
+received charge and that the method did not flag; for "raw", any such pixel).
 
 Example
 -------
@@ -60,6 +60,13 @@ def _radii(sources, radius):
     return np.full(len(sources), radius)
 
 
+def _charged(case):
+    """Truth pixels that received charge (``snr > 0``); the whole truth when the case has no S/N map."""
+    with np.errstate(invalid="ignore"):
+        charged = case.truth & (np.asarray(case.snr) > 0)
+    return charged if charged.any() or not case.truth.any() else case.truth
+
+
 def measure_case(case: BenchmarkCase, masks: dict, *, radius=None, nsigma: float = 3.0, min_pixels: int = 16,
                  axis_ratio=(0.8, 1.2), edge: int = 10, fill: str = "median", truth_reference: bool = True,
                  box: int = 64) -> dict:
@@ -89,7 +96,9 @@ def measure_case(case: BenchmarkCase, masks: dict, *, radius=None, nsigma: float
     dict
         ``x, y, radius, flux_clean, error`` (one per star) and ``flux`` and
         ``hit`` (dicts method -> array; ``hit`` = weighted number of
-        cosmic-ray pixels left inside the aperture).
+        cosmic-ray pixels left inside the aperture: truth pixels with
+        ``snr > 0``, i.e. that received charge, not only the dilation ring,
+        and that the method did not flag).
     """
     background, rms = clean_background(case, box=box)
     sources = find_point_sources(case.clean, background=background, rms=rms, nsigma=nsigma, min_pixels=min_pixels,
@@ -100,8 +109,10 @@ def measure_case(case: BenchmarkCase, masks: dict, *, radius=None, nsigma: float
     def measure(image):
         return aperture_flux(image, x, y, radii, background=background, variance=variance, mask=case.bad)
 
+    charged = _charged(case)
+
     def cr_left(flagged):
-        left = case.truth if flagged is None else case.truth & ~flagged
+        left = charged if flagged is None else charged & ~flagged
         return aperture_flux(left.astype(np.float32), x, y, radii, mask=case.bad)[0]
 
     flux_clean, error = measure(case.clean)
@@ -274,7 +285,7 @@ def photometry_metrics(cases: Sequence[BenchmarkCase], masks_by_method, *, radiu
     for i, case in enumerate(cases):
         per_case.append(measure_case(case, {m: masks[m][i] for m in masks}, radius=radius, nsigma=nsigma,
                                      edge=edge, fill=fill, truth_reference=truth_reference))
-    stars = {"case": np.concatenate([np.full(len(p["x"]), c.name, dtype=str) for p, c in zip(per_case, cases)])}
+    stars = {"case": np.concatenate([np.repeat(np.array([c.name]), len(p["x"])) for p, c in zip(per_case, cases)])}
     for key in ("x", "y", "radius", "flux_clean", "error"):
         stars[key] = np.concatenate([p[key] for p in per_case])
     for key in ("flux", "hit"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from .loop import TrainConfig, train_detector
 
 INSTRUMENTS = {
     "ground": ("DECam", "SDSS", "ground-based CCD imagers"),
+    "ground+crowded": ("DECam", "SDSS", "ground-based CCD imagers", "crowded fields"),
     "space": ("HST ACS/WFC", "HST WFC3", "space-based CCD/IR imagers"),
 }
 
@@ -45,14 +47,33 @@ def prepare_inputs(cr_set, *, rng, drop_variance: float = 0.3):
     return x, ignore
 
 
-def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, log):
+@dataclass(frozen=True)
+class PatchSet:
+    """The arrays training needs, possibly pooled from several flavours' CosmicRaySets."""
+
+    image: np.ndarray
+    variance: np.ndarray
+    bad: np.ndarray
+    truth: np.ndarray
+
+
+def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None) -> PatchSet:
+    """Patches from the TRAIN split of every flavour in ``flavours`` (``"ground+crowded"``), pooled."""
     from ..simulate import make_cosmic_ray_set
 
+    names = flavours.split("+") if isinstance(flavours, str) else list(flavours)
+    rng = np.random.default_rng(rng)
+    counts = [n_patches // len(names) + (i < n_patches % len(names)) for i in range(len(names))]
+    sets = [make_cosmic_ray_set(name, "train", n_patches=n, patch_size=patch_size, rng=rng, data_dir=data_dir)
+            for name, n in zip(names, counts) if n]
+    return PatchSet(*(np.concatenate([getattr(s, f) for s in sets]) for f in ("image", "variance", "bad", "truth")))
+
+
+def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, log):
     log(f"simulating {n_patches} training + {val_patches} validation patches ({flavour}, {patch_size} px)")
-    train = make_cosmic_ray_set(flavour, "train", n_patches=n_patches, patch_size=patch_size,
-                                rng=np.random.default_rng(seed), data_dir=data_dir)
-    val = make_cosmic_ray_set(flavour, "train", n_patches=val_patches, patch_size=patch_size,
-                              rng=np.random.default_rng(seed + 1000), data_dir=data_dir)
+    train = make_training_patches(flavour, n_patches=n_patches, patch_size=patch_size, rng=seed, data_dir=data_dir)
+    val = make_training_patches(flavour, n_patches=val_patches, patch_size=patch_size, rng=seed + 1000,
+                                data_dir=data_dir)
     return train, val
 
 

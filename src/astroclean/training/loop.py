@@ -64,6 +64,11 @@ def _as_tensor(array, dtype=torch.float32):
     return torch.from_numpy(np.ascontiguousarray(array)).to(dtype)[:, None]
 
 
+def _channels_last(t):
+    # channels-last convolutions are 2-4x faster on CPU, for training as for inference
+    return t.contiguous(memory_format=torch.channels_last) if t.device.type == "cpu" else t
+
+
 def evaluate_loss(model, x, truth, ignore, *, config: TrainConfig, device) -> tuple[float, np.ndarray]:
     """Mean validation loss and the probability maps of ``x``."""
     model.eval()
@@ -71,7 +76,7 @@ def evaluate_loss(model, x, truth, ignore, *, config: TrainConfig, device) -> tu
     with torch.inference_mode():
         for start in range(0, len(x), config.batch_size * 2):
             sl = slice(start, start + config.batch_size * 2)
-            xb = _as_tensor(x[sl]).to(device)
+            xb = _channels_last(_as_tensor(x[sl]).to(device))
             tb = _as_tensor(truth[sl]).to(device)
             ib = None if ignore is None else _as_tensor(ignore[sl], torch.bool).to(device)
             logits = model(xb)
@@ -107,6 +112,8 @@ def train_detector(x_train, truth_train, ignore_train, x_val, truth_val, ignore_
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     model = build_architecture(config.architecture()).to(device)
+    if device.type == "cpu":
+        model = model.to(memory_format=torch.channels_last)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = max(1, len(x_train) // config.batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
@@ -123,8 +130,8 @@ def train_detector(x_train, truth_train, ignore_train, x_val, truth_val, ignore_
             idx = order[step * config.batch_size:(step + 1) * config.batch_size]
             tensors = [x_t[idx], t_t[idx]] + ([] if i_t is None else [i_t[idx]])
             tensors = _augment(*tensors, generator=generator)
-            xb, tb = tensors[0].to(device), tensors[1].to(device)
-            ib = tensors[2].to(device) if i_t is not None else None
+            xb, tb = _channels_last(tensors[0].to(device)), _channels_last(tensors[1].to(device))
+            ib = _channels_last(tensors[2].to(device)) if i_t is not None else None
             loss = detection_loss(model(xb), tb, ignore=ib, kind=config.loss)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -142,4 +149,4 @@ def train_detector(x_train, truth_train, ignore_train, x_val, truth_val, ignore_
         if score > best:
             best, best_state = score, copy.deepcopy(model.state_dict())
     model.load_state_dict(best_state)
-    return model.cpu().eval(), history
+    return model.cpu().to(memory_format=torch.contiguous_format).eval(), history

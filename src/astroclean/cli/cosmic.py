@@ -30,7 +30,8 @@ def add_parser(subparsers):
     p.add_argument("--dilate", type=int, default=0, help="grow the mask by N 3x3 dilations")
     p.add_argument("--saturation", type=float, default=None, help="saturation level (overrides SATURATE)")
     p.add_argument("--inpaint", action="store_true", help="also write the cleaned image")
-    p.add_argument("--fill", default="median", choices=["median", "biharmonic"], help="inpainting method")
+    p.add_argument("--fill", default="biharmonic", choices=["biharmonic", "median"],
+                   help="inpainting method (default biharmonic: keeps star profiles; median is faster)")
     p.add_argument("--no-probability", action="store_true", help="do not write the probability map")
     p.add_argument("--overwrite", action="store_true", help="replace existing products")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")

@@ -4,6 +4,7 @@
     astroclean evaluate cosmic-rays --quick -o smoke/                    # 3 tiny cases: a smoke test
     astroclean evaluate cosmic-rays --methods astroscrappy,deepcr:decam -o bench/
     astroclean evaluate cosmic-rays --images my_frames/ --inject --model ground --target-fdr 0.01 -o out/
+    astroclean evaluate cosmic-rays -o docs/benchmark --docs docs/benchmark.md --overwrite   # refresh the docs
 
 The benchmark writes table.md/.ecsv, timing.md/.ecsv, roc.png, pr.png,
 star_regions.*, photometry.* and density.* into the output folder (never
@@ -42,9 +43,13 @@ def add_parser(subparsers):
     c.add_argument("--analyses", default="stars,photometry,density",
                    help="extra analyses, comma-separated, or 'none' (default: stars,photometry,density)")
     c.add_argument("--truth", default="core", choices=["core", "footprint"],
-                   help="cosmic-ray pixels = injected charge (core, default) or its 3x3-dilated footprint")
+                   help="cosmic-ray pixels = injected charge >= --min-snr x noise (core, default; the rest of the "
+                        "footprint is ignored) or the whole 3x3-dilated footprint")
+    c.add_argument("--min-snr", type=float, default=1.5, help="lowest injected pixel S/N counted (default 1.5)")
     c.add_argument("--n-boot", type=int, default=None, help="bootstrap replicates (default 200; --quick 50)")
     c.add_argument("--seed", type=int, default=0, help="seed of the bootstrap, density sweep and self-test")
+    c.add_argument("--docs", default=None,
+                   help="also put the report into this docs page, between its benchmark-report markers")
     c.add_argument("--save-set", default=None, help="also save the benchmark set (truth included) to this .npz")
     c.add_argument("--images", nargs="+", default=None, help="self-test: your FITS files, folders or quoted globs")
     c.add_argument("--inject", action="store_true", help="self-test: inject library cosmic rays into --images")
@@ -91,7 +96,7 @@ def _load_cases(args):
 
 def _run_benchmark(args) -> int:
     from ..evaluate.harness import default_methods, run_benchmark
-    from ..evaluate.report import ANALYSES, write_report
+    from ..evaluate.report import ANALYSES, update_docs_page, write_report
     from ..io.write import check_writable
 
     analyses = [] if args.analyses.strip().lower() in ("", "none") else [a.strip() for a in args.analyses.split(",")]
@@ -99,21 +104,29 @@ def _run_benchmark(args) -> int:
     if unknown:
         raise AstrocleanValueError(f"unknown analyses {sorted(unknown)}; choose from {', '.join(ANALYSES)} or none")
     outdir = Path(args.output)
-    if outdir.is_dir() and not args.overwrite:  # fail before the long run, not after it
+    if args.docs:  # fail before the long run, not after it
+        from ..evaluate.report import DOCS_BEGIN, DOCS_END
+
+        page = Path(args.docs)
+        if not page.is_file() or DOCS_BEGIN not in page.read_text() or DOCS_END not in page.read_text():
+            raise AstrocleanValueError(f"--docs {page}: need an existing page with {DOCS_BEGIN} and {DOCS_END}")
+    if outdir.is_dir() and not args.overwrite:
         check_writable(outdir / "table.md", overwrite=False)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else default_methods()
     cases = _load_cases(args)
     _say(f"benchmark: {len(cases)} cases, {sum(c.image.size for c in cases) / 1e6:.2f} Mpx, "
          f"{len(methods)} methods")
     start = time.perf_counter()
-    results = run_benchmark(cases, methods, rng=args.seed, log=_say, truth=args.truth, threads=args.threads or None,
-                            n_boot=args.n_boot or (50 if args.quick else 200),
+    results = run_benchmark(cases, methods, rng=args.seed, log=_say, truth=args.truth, min_snr=args.min_snr,
+                            threads=args.threads or None, n_boot=args.n_boot or (50 if args.quick else 200),
                             options=QUICK_OPTIONS if args.quick else None)
     command = "astroclean " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["evaluate"] \
         else None
     written = write_report(results, outdir, overwrite=args.overwrite, analyses=analyses, command=command, log=_say,
                            density_options=dict(QUICK_DENSITY, rng=args.seed) if args.quick else {"rng": args.seed})
     _say(f"done in {time.perf_counter() - start:.0f} s; wrote {', '.join(sorted(written))} to {outdir}")
+    if args.docs:
+        _say(f"updated {update_docs_page(args.docs, outdir)}")
     print((outdir / "table.md").read_text())
     failed = [r for r in results.runs.values() if r.status == "failed"]
     return 1 if failed else 0

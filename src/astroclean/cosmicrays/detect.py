@@ -111,7 +111,7 @@ class CosmicRayDetector:
         self.predictor = Predictor(network, device=device, tile=tile)
 
     def detect(self, image, *, mask=None, threshold: float | None = None, saturation: float | None = None,
-               dilate: int = 0, inpaint: bool = False, fill: str = "median") -> CosmicRayResult:
+               dilate: int = 0, inpaint: bool = False, fill: str = "biharmonic") -> CosmicRayResult:
         """Detect cosmic rays in one image; see :func:`detect_cosmic_rays` for the parameters."""
         threshold = check_threshold(self.card.default_threshold if threshold is None else threshold)
         if dilate < 0 or int(dilate) != dilate:
@@ -143,7 +143,7 @@ _DETECTORS: dict = {}
 
 def detect_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshold: float | None = None,
                        saturation: float | None = None, dilate: int = 0, inpaint: bool = False,
-                       fill: str = "median", device=None) -> CosmicRayResult:
+                       fill: str = "biharmonic", device=None) -> CosmicRayResult:
     """Find cosmic-ray pixels in a single exposure.
 
     Parameters
@@ -164,8 +164,10 @@ def detect_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshol
         Grow the mask by this many 3x3 dilations.
     inpaint : bool
         Also return ``cleaned``, with flagged pixels filled.
-    fill : {"median", "biharmonic"}
-        Inpainting method.
+    fill : {"biharmonic", "median"}
+        Inpainting method: biharmonic (smooth, keeps star profiles; the
+        default) or a masked median (faster, but it flattens a star's core
+        when a hit lands on it).
     device : str, optional
         ``"cpu"`` or ``"cuda"``; default: CUDA when available.
 
@@ -189,7 +191,7 @@ def detect_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshol
 
 
 def clean_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshold: float | None = None,
-                      fill: str = "median", **options) -> np.ndarray:
+                      fill: str = "biharmonic", **options) -> np.ndarray:
     """Shortcut: the cleaned image of :func:`detect_cosmic_rays` (input dtype)."""
     return detect_cosmic_rays(image, mask=mask, model=model, threshold=threshold, inpaint=True, fill=fill,
                               **options).cleaned

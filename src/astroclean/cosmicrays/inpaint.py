@@ -1,10 +1,11 @@
 """Fill flagged pixels from their unflagged neighbours.
 
-``median``: the median of the valid pixels in a ``size`` x ``size`` window
+``biharmonic`` (the default of :func:`~astroclean.cosmicrays.detect_cosmic_rays`):
+scikit-image's biharmonic inpainting, smooth, keeps the profile of a star
+whose core was hit. ``median``: the median of the valid pixels in a ``size`` x ``size`` window
 around each flagged pixel, the window growing until it holds valid pixels
 (robust to neighbouring cosmic rays and stars' gradients at small scales).
-``biharmonic``: scikit-image's biharmonic inpainting (smooth, slower; needs
-``scikit-image``). Pixels in ``exclude`` (bad, NaN, saturated) are never used
+Pixels in ``exclude`` (bad, NaN, saturated) are never used
 as a source of fill and are never filled.
 
 Example
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy import ndimage
 
 from ..errors import AstrocleanValueError
 
@@ -77,13 +79,12 @@ def fill_masked(data: np.ndarray, flagged: np.ndarray, *, exclude: np.ndarray | 
         return data.copy()
     if method == "median":
         return _median_fill(data, flagged, ~flagged & ~bad, size, max_size)
-    try:
-        from skimage.restoration import inpaint_biharmonic
-    except ImportError as exc:
-        raise AstrocleanValueError("biharmonic inpainting needs scikit-image: pip install scikit-image, "
-                                   "or use method='median'") from exc
-    work = np.where(bad, np.nanmedian(np.where(bad, np.nan, data)), data)
-    filled = inpaint_biharmonic(work, flagged | bad)
+    from skimage.restoration import inpaint_biharmonic
+    # Bad pixels next to a flagged region are solved for too (never used as data); far ones are left alone
+    # so that a saturated star or a bad column elsewhere costs nothing.
+    near = bad & ndimage.binary_dilation(flagged, iterations=3)
+    work = np.where(bad, np.median(data[~bad]), data)
+    filled = inpaint_biharmonic(work, flagged | near)
     out = data.copy()
     out[flagged] = filled[flagged]
     return out

@@ -3,10 +3,11 @@
 :func:`run_benchmark` runs each method on each case (a failure is caught per
 method and case and recorded with its reason; the rest completes), times
 it, then computes per flavour and overall, with pixels pooled over the
-cases of a group (``ignore = case.bad``). A cosmic-ray pixel is one that
-received injected charge; the zero-signal 3x3 halo of the stored footprint
-is ignored (``truth="core"``, see :func:`scored_truth`; ``"footprint"``
-scores against the dilated footprint instead):
+cases of a group (``ignore = case.bad``). A cosmic-ray pixel is one whose
+injected charge is at least 1.5 times the local noise; the rest of the
+stored footprint (its zero-charge 3x3 halo, fainter charge) is ignored
+(``truth="core"``, see :func:`scored_truth`; ``"footprint"`` scores against
+the dilated footprint instead):
 
 - TPR at FPR 1e-4 and 1e-3 (0.01 %, 0.1 %), overall and per injected S/N bin
   (1.5-5 and >= 5 sigma), with bootstrap intervals over cases;
@@ -48,7 +49,7 @@ from ..metrics.summary import DEFAULT_BINS
 from .peers import Detector, DetectorError, get_detector, list_detectors
 
 __all__ = ["run_benchmark", "BenchmarkResults", "MethodRun", "default_methods", "make_detector", "check_case",
-           "scored_truth", "FPRS", "TPR_FOR_PRECISION", "METHOD_OPTIONS"]
+           "scored_truth", "FPRS", "TPR_FOR_PRECISION", "METHOD_OPTIONS", "MIN_SNR"]
 
 FPRS = (1e-4, 1e-3)
 TPR_FOR_PRECISION = 0.95
@@ -56,6 +57,8 @@ FLAVOUR_ORDER = ("space", "ground", "crowded")
 #: Options the default benchmark gives some methods (lacosmic: a 10-point sweep,
 #: since its pure-Python cleaning loop makes each sweep point ~10x astroscrappy's cost).
 METHOD_OPTIONS = {"lacosmic": {"sweep": (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 14.0, 20.0)}}
+#: Injected pixel S/N below which a truth pixel is neither positive nor negative (truth="core").
+MIN_SNR = 1.5
 _LEVELS = 2048  # quantisation levels per class for the AUC / precision intervals
 
 
@@ -229,20 +232,17 @@ def _provenance(cases, **settings) -> dict:
 
 # ----------------------------------------------------------------------------- statistics
 
-def _thin(x, y, grid):
-    """Indices of a curve's points nearest to ``grid`` in ``x`` (x ascending), ends kept."""
-    finite = np.isfinite(x)
-    if not finite.any():
-        return np.array([], int)
-    idx = np.searchsorted(x, grid).clip(0, x.size - 1)
-    return np.unique(np.concatenate([[0, x.size - 1], idx]))
+def _thin(x, grid):
+    """Indices of a step curve (``x`` non-decreasing) at ``grid``: the last point with ``x <= g``, ends kept."""
+    idx = np.searchsorted(x, grid, side="right") - 1
+    return np.unique(np.concatenate([[0, x.size - 1], idx[idx >= 0]]))
 
 
 def _curves(truth, score, ignore):
     roc = roc_curve(truth, score, ignore=ignore)
     pr = precision_recall_curve(truth, score, ignore=ignore)
-    i = _thin(roc.fpr, roc.tpr, np.concatenate([np.geomspace(1e-7, 1, 600), np.linspace(0, 1, 200)]))
-    j = _thin(pr.recall, pr.precision, np.linspace(0, 1, 500))
+    i = _thin(roc.fpr, np.concatenate([[0.0], np.geomspace(1e-7, 1, 600), np.linspace(0, 1, 200)]))
+    j = _thin(pr.recall, np.linspace(0, 1, 500))
     return {"fpr": roc.fpr[i], "tpr": roc.tpr[i], "recall": pr.recall[j], "precision": pr.precision[j]}
 
 
@@ -275,30 +275,35 @@ def _auc_precision(pos_h, neg_h, weights):
     return auc, float(tp[k] / (tp[k] + fp[k]))
 
 
+def _ratio(num, den):
+    return float(num / den) if den else math.nan
+
+
 def _ci_row(name, interval):
     return {f"{name}_low": interval.low, f"{name}_high": interval.high}
 
 
-def scored_truth(case, truth="core"):
+def scored_truth(case, truth="core", *, min_snr=MIN_SNR):
     """``(positives, ignore)`` of a case for scoring.
 
-    ``"core"``: positives are the truth pixels that received injected signal
-    (``snr > 0``); the rest of the footprint (the 3x3 halo, no signal) is
-    ignored, neither positive nor negative, so a method is neither rewarded
-    nor punished for dilating its mask. ``"footprint"``: the stored truth
-    (core dilated by 3x3) as positives, everything else negative.
-    ``case.bad`` is ignored in both.
+    ``"core"``: positives are the truth pixels whose injected signal is at
+    least ``min_snr`` times the local noise; the rest of the footprint (the
+    zero-charge 3x3 halo and charge below ``min_snr``, which no method can
+    tell from noise pixel by pixel) is ignored, neither positive nor
+    negative, so a method is neither rewarded nor punished for dilating
+    its mask. ``"footprint"``: the stored truth (core dilated by 3x3) as
+    positives, everything else negative. ``case.bad`` is ignored in both.
     """
     if truth == "footprint":
         return case.truth, case.bad
     if truth != "core":
         raise AstrocleanValueError(f"truth must be 'core' or 'footprint', got {truth!r}")
-    core = case.truth & (case.snr > 0)
+    core = case.truth & ((case.snr >= min_snr) if min_snr > 0 else (case.snr > 0))
     return core, case.bad | (case.truth & ~core)
 
 
-def _group_row(method, group, outs, *, n_boot, rng, confidence, truth_mode):
-    truths, bads = zip(*(scored_truth(c, truth_mode) for c, _ in outs))
+def _group_row(method, group, outs, *, n_boot, rng, confidence, truth_mode, min_snr):
+    truths, bads = zip(*(scored_truth(c, truth_mode, min_snr=min_snr) for c, _ in outs))
     scores = [r.score for _, r in outs]
     masks = [r.mask for _, r in outs]
     truth, score, ignore = (np.concatenate([a.ravel() for a in arrs]) for arrs in (truths, scores, bads))
@@ -315,20 +320,19 @@ def _group_row(method, group, outs, *, n_boot, rng, confidence, truth_mode):
                                               confidence=confidence)))
         row.update(summary.tpr_at_fpr_by_signal[fpr].as_row(prefix=key))
     pos_h, neg_h = _histograms(truths, scores, bads)
-    ones = np.ones(len(outs))
+    n = len(outs)
     for i, key in enumerate(("auc", f"precision@tpr={TPR_FOR_PRECISION:g}")):
         row[key] = summary.auc if i == 0 else summary.precision_at_tpr
-        ci = bootstrap_ci(lambda idx, i=i: _auc_precision(pos_h, neg_h, np.bincount(idx, minlength=ones.size))[i],
-                          np.arange(len(outs)), n_boot=n_boot, rng=rng, confidence=confidence)
+        ci = bootstrap_ci(lambda idx, i=i: _auc_precision(pos_h, neg_h, np.bincount(idx, minlength=n))[i],
+                          np.arange(n), n_boot=n_boot, rng=rng, confidence=confidence)
         row.update(_ci_row(key, ci))
     row["average_precision"] = summary.average_precision
     row.update({f"op_{k}": v for k, v in op.as_row().items() if k in ("tpr", "fpr", "precision")})
     row.update(f1=op.f1, iou=op.iou, fdr=op.fdr)
     counts = np.array([[s.tp, s.fp, s.fn] for s in (detection_scores(t, m, ignore=b)
                                                     for t, m, b in zip(truths, masks, bads))], dtype=float)
-    stats = {"f1": lambda c: 2 * c[:, 0].sum() / max(2 * c[:, 0].sum() + c[:, 1:].sum(), 1e-300),
-             "iou": lambda c: c[:, 0].sum() / max(c.sum(), 1e-300),
-             "fdr": lambda c: c[:, 1].sum() / c[:, :2].sum() if c[:, :2].sum() else math.nan}
+    stats = {"f1": lambda c: _ratio(2 * c[:, 0].sum(), 2 * c[:, 0].sum() + c[:, 1:].sum()),
+             "iou": lambda c: _ratio(c[:, 0].sum(), c.sum()), "fdr": lambda c: _ratio(c[:, 1].sum(), c[:, :2].sum())}
     for key, stat in stats.items():
         row.update(_ci_row(key, bootstrap_ci(stat, counts, n_boot=n_boot, rng=rng, confidence=confidence)))
     row.update(tpr_by_signal(truth, predicted, snr, bins=DEFAULT_BINS, ignore=ignore).as_row(prefix="op_tpr"))
@@ -361,7 +365,8 @@ def _torch_threads(threads):
 
 
 def run_benchmark(cases, methods=None, *, rng, log=None, n_boot: int = 200, confidence: float = 0.68,
-                  options=None, truth: str = "core", threads: int | None = None) -> BenchmarkResults:
+                  options=None, truth: str = "core", min_snr: float = MIN_SNR,
+                  threads: int | None = None) -> BenchmarkResults:
     """Run ``methods`` on ``cases`` and compute the benchmark metrics.
 
     Parameters
@@ -382,6 +387,8 @@ def run_benchmark(cases, methods=None, *, rng, log=None, n_boot: int = 200, conf
         for registered names not given here.
     truth : {"core", "footprint"}
         What counts as a cosmic-ray pixel, see :func:`scored_truth`.
+    min_snr : float
+        Lowest injected S/N of a positive pixel with ``truth="core"``.
     threads : int, optional
         torch threads during the run (restored afterwards). OpenMP methods
         (astroscrappy) read ``OMP_NUM_THREADS`` when first imported: the
@@ -438,12 +445,13 @@ def run_benchmark(cases, methods=None, *, rng, log=None, n_boot: int = 200, conf
             outs = [(c, runs[name, c.name]) for c in valid]
             timing += _timing(name, [(c, r) for c, r in outs if r.status == "ok"])
             method_rows, method_curves = _method_rows(name, outs, groups, n_boot=n_boot, rng=rng,
-                                                      confidence=confidence, truth=truth)
+                                                      confidence=confidence, truth=truth, min_snr=min_snr)
             rows += method_rows
             curves.update(method_curves)
     finally:
         _torch_threads(previous_threads)
-    meta = _provenance(valid, truth=truth, confidence=confidence, n_boot=n_boot, options=options, threads=threads,
+    meta = _provenance(valid, truth=truth, min_snr=min_snr if truth == "core" else None, confidence=confidence,
+                       n_boot=n_boot, options=options, threads=threads,
                        omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
     return BenchmarkResults(cases=valid, methods=tuple(names), descriptions=descriptions, runs=runs, rows=rows,
                             curves=curves, timing=timing, skipped_cases=skipped_cases, detectors=detectors,
@@ -466,7 +474,7 @@ def _load(method, name, options, flavours):
     return det, desc
 
 
-def _method_rows(name, outs, groups, *, n_boot, rng, confidence, truth):
+def _method_rows(name, outs, groups, *, n_boot, rng, confidence, truth, min_snr):
     """Metric rows and curves of one method, per group."""
     rows, curves = [], {}
     for group in groups:
@@ -479,7 +487,7 @@ def _method_rows(name, outs, groups, *, n_boot, rng, confidence, truth):
         if ok_runs:
             try:
                 metrics, curves[name, group] = _group_row(name, group, ok_runs, n_boot=n_boot, rng=rng,
-                                                          confidence=confidence, truth_mode=truth)
+                                                          confidence=confidence, truth_mode=truth, min_snr=min_snr)
                 row.update(metrics)
             except Exception as exc:  # e.g. a group without any negative pixel
                 row.update(status="failed", reason=f"metrics: {type(exc).__name__}: {exc}")

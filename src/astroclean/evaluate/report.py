@@ -38,8 +38,8 @@ from ..errors import AstrocleanFileError
 from ..io.write import atomic_write, check_writable
 from .harness import FPRS, TPR_FOR_PRECISION
 
-__all__ = ["write_report", "results_table", "timing_table", "markdown_report", "plot_curves", "ANALYSES",
-           "DENSITY_OPTIONS"]
+__all__ = ["write_report", "results_table", "timing_table", "markdown_report", "plot_curves", "update_docs_page",
+           "ANALYSES", "DENSITY_OPTIONS"]
 
 CORE_FILES = ("table.md", "table.ecsv", "timing.md", "timing.ecsv", "roc.png", "pr.png")
 ANALYSES = {"stars": ("star_regions.png", "star_regions.ecsv"), "photometry": ("photometry.png", "photometry.ecsv"),
@@ -115,22 +115,27 @@ def markdown_report(results, *, command=None, notes=()) -> str:
     lines = ["# Cosmic-ray benchmark", ""]
     if command:
         lines += [f"Command: `{command}`  ", ""]
-    lines += [f"astroclean {m.get('astroclean')}, commit `{commit}`" + (" (with uncommitted changes)"
-                                                                        if m.get("dirty") else "") + f", {m.get('date')}  ",
+    dirty = " (with uncommitted changes)" if m.get("dirty") else ""
+    threads = f"{m['threads']} thread(s) per method" if m.get("threads") else "library-default threads"
+    lines += [f"astroclean {m.get('astroclean')}, commit `{commit}`{dirty}, {m.get('date')}  ",
               f"Benchmark set: recipe {m.get('recipe')}, {m.get('n_cases')} cases, "
               f"{m.get('n_pixels', 0) / 1e6:.2f} Mpx, digest `{m.get('set_digest')}`; machine: "
-              f"{m.get('cpu_count')} CPU cores, {m.get('platform')}", ""]
+              f"{m.get('cpu_count')} CPU cores, {threads}, {m.get('platform')}", ""]
     untrained = [k for k, d in results.descriptions.items() if d.get("untrained")]
     if untrained:
         lines += [f"**WARNING: {', '.join(untrained)} ha{'s' if len(untrained) == 1 else 've'} no trained weights "
                   "(random initialisation): these rows test the plumbing and are not results.**", ""]
     conf = m.get("confidence", 0.68)
-    lines += [f"Pixels pooled over the cases of each flavour; a cosmic-ray pixel is one that received injected "
-              f"charge (truth = `{m.get('truth', 'core')}`), bad pixels ignored. Brackets: {conf:.0%} bootstrap "
-              f"interval over cases ({m.get('n_boot')} replicates). TPR @ FPR: best TPR with at most that fraction "
-              f"of clean pixels flagged; S/N: injected signal over the local noise per pixel. F1, IoU, FDR and "
-              f"TPR (op) are at each method's default operating point. s / Mpx: wall seconds per megapixel "
-              f"(score and mask; a sweep method runs once per sweep value).", ""]
+    truth = (f"a cosmic-ray pixel is one whose injected charge is at least {m.get('min_snr')} times the local "
+             "noise; the rest of the injected footprint is ignored" if m.get("truth", "core") == "core" else
+             "a cosmic-ray pixel is any pixel of the injected footprint (hit cores dilated by 3x3)")
+    lines += [f"Pixels pooled over the cases of each flavour; {truth}; bad pixels ignored. Brackets: {conf:.0%} "
+              f"bootstrap interval over cases ({m.get('n_boot')} replicates). TPR @ FPR: best TPR with at most "
+              f"that fraction of clean pixels flagged; S/N: injected signal over the local noise per pixel. F1, IoU, FDR and "
+              f"TPR (op) are at each method's default operating point. A TPR @ FPR of 0 for a sweep method "
+              f"(astroscrappy, lacosmic) means that even its strictest setting (sigclip 20) flags more clean "
+              f"pixels than that. s / Mpx: wall seconds per megapixel (score and mask; a sweep method runs once "
+              f"per sweep value).", ""]
     header = ["method"] + [h for h, _, _ in _MD_COLUMNS]
     for group in dict.fromkeys(r["flavour"] for r in results.rows):
         rows = [r for r in results.rows if r["flavour"] == group]
@@ -143,12 +148,12 @@ def markdown_report(results, *, command=None, notes=()) -> str:
                                                                       f" ({r['status']})")]
                                     + [_cell(r, key, ci) for _, key, ci in _MD_COLUMNS] for r in ok])
         lines.append("")
-    problems = [(name, d["status"], d["reason"]) for name, d in results.descriptions.items() if d["status"] != "ok"]
-    partial = {(r["method"], r["reason"]) for r in results.rows if r["status"] == "partial"}
-    if problems or partial or results.skipped_cases:
+    problems = [(r["method"], r["status"] if r["status"] != "partial" else f"failed on {r['n_failed']} of "
+                 f"{r['n_failed'] + r['n_cases']} cases", r["reason"])
+                for r in results.rows if r["flavour"] == "all" and r["status"] != "ok"]
+    if problems or results.skipped_cases:
         lines += ["## Not run, failed, skipped", ""]
         lines += [f"- {name}: {status}: {reason}" for name, status, reason in problems]
-        lines += [f"- {name}: failed on some cases: {reason}" for name, reason in sorted(partial)]
         lines += [f"- case {name}: skipped: {reason}" for name, reason in results.skipped_cases.items()]
         lines.append("")
     lines += ["## Methods", ""]
@@ -179,11 +184,15 @@ def _timing_markdown(results) -> str:
 
 
 def plot_curves(results, path, *, kind="roc"):
-    """Write the ROC (``kind="roc"``, log FPR from 1e-5) or precision-recall (``"pr"``) curves, one panel per flavour."""
+    """Write the ROC (``kind="roc"``, log FPR axis from 1e-5) or precision-recall (``"pr"``) curves.
+
+    One panel per flavour and one for all flavours; dots mark the default operating points.
+    """
     from .stars import new_figure, save_figure  # the analyses' shared Agg figure helpers
 
     groups = list(dict.fromkeys(r["flavour"] for r in results.rows))
-    fig, axes = new_figure(len(groups), width=4.2 * len(groups), height=4.4)
+    height = 4.4 + 0.25 * math.ceil(len(results.methods) / 5)  # room for the legend below
+    fig, axes = new_figure(len(groups), width=4.2 * len(groups), height=height)
     for ax, group in zip(axes, groups):
         for k, method in enumerate(results.methods):
             curve = results.curves.get((method, group))
@@ -192,7 +201,8 @@ def plot_curves(results, path, *, kind="roc"):
             row = results.row(method, group)
             style = dict(color=f"C{k % 10}", lw=1.4)
             if kind == "roc":
-                ax.plot(np.clip(curve["fpr"], 1e-5, None), curve["tpr"], label=_label(results, method), **style)
+                ax.plot(np.clip(curve["fpr"], 1e-5, None), curve["tpr"], label=_label(results, method),
+                        drawstyle="steps-post", **style)
                 ax.plot(max(row["op_fpr"], 1e-5), row["op_tpr"], "o", color=style["color"], ms=5)
             else:
                 ax.plot(curve["recall"], curve["precision"], label=_label(results, method), **style)
@@ -211,7 +221,8 @@ def plot_curves(results, path, *, kind="roc"):
         ax.set_ylim(0, 1.01)
         ax.grid(alpha=0.3)
         ax.set_title("all flavours" if group == "all" else group)
-    axes[0].legend(fontsize=7, loc="lower right" if kind == "roc" else "lower left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(5, max(1, len(labels))), fontsize=8)
     fig.suptitle(("ROC" if kind == "roc" else "precision-recall") + " (dots: default operating points"
                  + ("; FPR < 1e-5 drawn at 1e-5)" if kind == "roc" else ")"), fontsize=10)
     return save_figure(fig, path)
@@ -221,10 +232,24 @@ def _masks(results):
     return {m: {c.name: r.mask for c, r in results.outputs(m)} for m in results.methods if results.outputs(m)}
 
 
+def _scored_cases(results):
+    """The cases with ``truth``/``bad`` replaced by the positives/ignored pixels the metrics table used."""
+    from dataclasses import replace
+
+    from .harness import scored_truth
+
+    truth, min_snr = results.meta.get("truth", "core"), results.meta.get("min_snr") or 0.0
+    out = []
+    for case in results.cases:
+        positives, ignore = scored_truth(case, truth, min_snr=min_snr)
+        out.append(replace(case, truth=positives, bad=ignore))
+    return out
+
+
 def _run_analysis(name, results, density_options, log):
     module = importlib.import_module(f"astroclean.evaluate.{name}")
-    if name == "stars":
-        return module.star_region_metrics(results.cases, _masks(results))
+    if name == "stars":  # scored with the table's truth (same positives, same ignored pixels)
+        return module.star_region_metrics(_scored_cases(results), _masks(results))
     if name == "photometry":
         return module.photometry_metrics(results.cases, _masks(results))
     options = {**DENSITY_OPTIONS, **(density_options or {})}
@@ -302,3 +327,43 @@ def write_report(results, outdir, *, overwrite: bool = False, analyses=tuple(ANA
     text = markdown_report(results, command=command, notes=notes)
     put("table.md", lambda tmp: Path(tmp).write_text(text))
     return written
+
+
+DOCS_BEGIN, DOCS_END = "<!-- benchmark-report:begin -->", "<!-- benchmark-report:end -->"
+
+
+def update_docs_page(page, report_dir) -> Path:
+    """Put ``report_dir/table.md`` (and timing.md) between the markers of a docs page, links made relative to it.
+
+    The page keeps its hand-written text; only the part between
+    ``<!-- benchmark-report:begin -->`` and ``<!-- benchmark-report:end -->``
+    is replaced (headings one level down). Written atomically.
+
+    Raises
+    ------
+    AstrocleanFileError
+        The page or the report is missing, or the page has no markers.
+    """
+    import os
+    import re
+
+    page, report_dir = Path(page), Path(report_dir)
+    for path in (page, report_dir / "table.md"):
+        if not path.is_file():
+            raise AstrocleanFileError(f"{path} does not exist")
+    text = page.read_text()
+    if DOCS_BEGIN not in text or DOCS_END not in text:
+        raise AstrocleanFileError(f"{page} has no {DOCS_BEGIN} ... {DOCS_END} markers to put the report between")
+    prefix = Path(os.path.relpath(report_dir, page.parent)).as_posix()
+    parts = [(report_dir / "table.md").read_text()]
+    if (report_dir / "timing.md").is_file():
+        parts.append((report_dir / "timing.md").read_text())
+    body = "\n".join(parts)
+    body = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", body, flags=re.M)
+    body = re.sub(r"\]\(([\w.\-]+\.(?:png|md|ecsv))\)", lambda m: f"]({prefix}/{m.group(1)})", body)
+    plots = ["roc.png", "pr.png"] + [f for files in ANALYSES.values() for f in files if f.endswith(".png")]
+    images = "\n".join(f"![{name[:-4]}]({prefix}/{name})" for name in plots if (report_dir / name).is_file())
+    head, rest = text.split(DOCS_BEGIN, 1)
+    tail = rest.split(DOCS_END, 1)[1]
+    new = f"{head}{DOCS_BEGIN}\n\n{body}\n### Plots\n\n{images}\n\n{DOCS_END}{tail}"
+    return atomic_write(page, lambda tmp: Path(tmp).write_text(new), overwrite=True)

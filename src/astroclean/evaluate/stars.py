@@ -68,6 +68,10 @@ def case_masks(cases: Sequence[BenchmarkCase], masks_by_method: Mapping) -> dict
         if isinstance(masks, Mapping):
             masks = [masks.get(c.name) for c in cases]
         else:
+            if isinstance(masks, np.ndarray) and masks.ndim == 2:
+                raise AstrocleanValueError(
+                    f"method {method!r}: got one 2-D mask; pass a list of masks, one per case ([mask] for one case)"
+                )
             masks = list(masks)
             if len(masks) != len(cases):
                 raise AstrocleanValueError(

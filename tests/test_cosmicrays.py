@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from astroclean import detect_cosmic_rays
 from astroclean.cosmicrays import CosmicRayDetector, fill_masked
@@ -20,7 +21,9 @@ def test_finds_a_track_and_keeps_dtype(rng, dtype):
     before = image.copy()
     result = detect_cosmic_rays(image, inpaint=True)
     np.testing.assert_array_equal(image, before)  # caller's array untouched
-    assert result.mask[truth].mean() > 0.9 and result.mask[~truth].mean() < 1e-3
+    # the models are trained on the 3x3-dilated footprint of each hit (as deepCR), so the ring is not an error
+    ring = ndimage.binary_dilation(truth, np.ones((3, 3), bool))
+    assert result.mask[truth].mean() > 0.9 and result.mask[~ring].mean() < 1e-3
     assert result.cleaned.dtype == np.dtype(dtype).newbyteorder("=")
     assert abs(float(np.median(result.cleaned[truth])) - 200) < 20
 

@@ -192,38 +192,3 @@ def noise_map(data, *, mask=None, box: int = 32, filter_size: int = 5, min_pixel
 def dilate(mask, *, iterations: int = 1) -> np.ndarray:
     """Binary dilation with the 3x3 square (8-connected) structuring element."""
     return ndi.binary_dilation(mask, structure=np.ones((3, 3), bool), iterations=iterations)
-
-
-def atomic_save_npz(path, arrays: dict, *, overwrite: bool = False) -> Path:
-    """Write ``arrays`` to a compressed ``.npz`` at ``path`` atomically (temp file + rename).
-
-    Raises
-    ------
-    AstrocleanFileError
-        When ``path`` exists and ``overwrite`` is False.
-    """
-    import tempfile
-
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise AstrocleanFileError(f"{path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def load_npz(path) -> dict:
-    """Read every array of an ``.npz`` written by :func:`atomic_save_npz` (no pickle)."""
-    path = Path(path)
-    if not path.is_file():
-        raise AstrocleanFileError(f"no such file: {path}")
-    with np.load(path, allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}

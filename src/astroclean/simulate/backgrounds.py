@@ -51,7 +51,8 @@ import numpy as np
 
 from ..errors import AstrocleanFileError, AstrocleanKeyError
 from ..image import Image, as_image
-from ._util import PACKAGE_DATA, atomic_save_npz, block_median, load_npz, noise_map, read_fits_plane, resolve_data_dir
+from ..io.npz import load_npz, save_npz
+from ._util import PACKAGE_DATA, block_median, noise_map, read_fits_plane, resolve_data_dir
 
 __all__ = ["load_backgrounds", "write_benchmark_backgrounds", "FLAVOURS", "electrons_per_unit"]
 
@@ -274,6 +275,6 @@ def write_benchmark_backgrounds(*, data_dir=None, out_dir=None, overwrite: bool 
     for flavour in FLAVOURS:
         for src in _sources(flavour, "benchmark"):
             img = _crop(_read_source(src, root), src, "benchmark")
-            paths.append(atomic_save_npz(out_dir / flavour / f"{src.name}.npz", _to_arrays(img),
+            paths.append(save_npz(out_dir / flavour / f"{src.name}.npz", _to_arrays(img),
                                          overwrite=overwrite))
     return paths

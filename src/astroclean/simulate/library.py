@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AstrocleanKeyError, AstrocleanValueError
-from ._util import PACKAGE_DATA, as_rng, atomic_save_npz, load_npz
+from ..io.npz import load_npz, save_npz
+from ._util import PACKAGE_DATA, as_rng
 
 __all__ = ["CosmicRayStamp", "CosmicRayLibrary", "load_cosmic_ray_library", "SPLITS"]
 
@@ -161,7 +162,7 @@ class CosmicRayLibrary:
             "origin_names": np.array(names, dtype=str),
             "meta": np.array(json.dumps(self.meta, sort_keys=True)),
         }
-        return atomic_save_npz(path, arrays, overwrite=overwrite)
+        return save_npz(path, arrays, overwrite=overwrite)
 
     @classmethod
     def load(cls, path) -> "CosmicRayLibrary":

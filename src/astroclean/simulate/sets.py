@@ -26,7 +26,8 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..errors import AstrocleanValueError
-from ._util import as_rng, atomic_save_npz, load_npz
+from ..io.npz import load_npz, save_npz
+from ._util import as_rng
 from .backgrounds import FLAVOURS, electrons_per_unit, load_backgrounds
 from .inject import _check, _resolve_library, inject_into_arrays
 from .starfield import simulate_star_field
@@ -261,7 +262,7 @@ def write_cosmic_ray_set(crset: CosmicRaySet, path, *, overwrite: bool = False):
     arrays = {f.name: getattr(crset, f.name) for f in fields(crset) if f.name != "meta"}
     arrays["meta"] = np.array(json.dumps(crset.meta, sort_keys=True))
     arrays["format"] = np.array(_FORMAT)
-    return atomic_save_npz(path, arrays, overwrite=overwrite)
+    return save_npz(path, arrays, overwrite=overwrite)
 
 
 def read_cosmic_ray_set(path) -> CosmicRaySet:

@@ -132,7 +132,7 @@ def test_image_fields_are_used(frame):
 
 def test_registry_and_errors():
     assert {"astroscrappy", "lacosmic", "deepcr:ACS-WFC", "cosmic-conn:ground_imaging"} <= set(list_detectors())
-    with pytest.raises(AstrocleanKeyError, match="known: astroscrappy"):
+    with pytest.raises(AstrocleanKeyError, match="known: .*astroscrappy"):
         get_detector("nope")
     with pytest.raises(KeyError):
         get_detector("nope")

@@ -78,7 +78,13 @@ class ModelCard:
         else:
             lines.append("  weights: none (architecture only; train it with `astroclean train`)")
         for key, value in self.metrics.items():
-            lines.append(f"  {key}: {value}")
+            if isinstance(value, dict) and "by_flavour" in value:
+                for flavour, numbers in value["by_flavour"].items():
+                    text = ", ".join(f"{k} {v}" for k, v in numbers.items() if k.startswith(("TPR at FPR 1e-4",
+                                                                                           "precision")))
+                    lines.append(f"  benchmark[{flavour}]: {text}")
+            else:
+                lines.append(f"  {key}: {value}")
         if self.training_command:
             lines.append(f"  retrain: {self.training_command}")
         return "\n".join(lines)

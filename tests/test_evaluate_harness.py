@@ -227,8 +227,7 @@ def test_cli_quick_end_to_end(tmp_path, monkeypatch, fake_peer):
     assert main(args) == 0
     text = (tmp_path / "bench" / "table.md").read_text()
     assert "| test-oracle | 1.000" in text and "recipe quick" in text
-    assert main(args) == 2                                  # refuses to overwrite before running
-    assert main(args + ["--overwrite"]) == 0
+    assert main(args) == 2                                  # refuses to overwrite, before running anything
 
 
 def test_cli_selftest_on_user_frames(tmp_path, monkeypatch):

@@ -45,7 +45,7 @@ from ..errors import AstrocleanKeyError, AstrocleanValueError
 from ..simulate import electrons_per_unit, load_backgrounds, load_cosmic_ray_library
 from ..simulate.backgrounds import CATALOGUE, FLAVOURS
 from ..simulate.inject import inject_into_arrays
-from ..simulate._util import atomic_save_npz, load_npz
+from ..io.npz import load_npz, save_npz
 from .cases import BenchmarkCase
 
 __all__ = ["RECIPE_VERSION", "RECIPES", "build_benchmark_set", "save_benchmark_set", "load_benchmark_set",
@@ -284,7 +284,7 @@ def save_benchmark_set(cases, path, *, recipe=None, overwrite: bool = False):
     header = {"format": _FORMAT, "recipe_version": RECIPE_VERSION, "recipe": recipe, "cases": headers,
               "digest": set_digest(cases)}
     arrays["header"] = np.array(json.dumps(header, default=float))
-    return atomic_save_npz(path, arrays, overwrite=overwrite)
+    return save_npz(path, arrays, overwrite=overwrite)
 
 
 def load_benchmark_set(path) -> list:

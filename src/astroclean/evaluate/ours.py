@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import AstrocleanError
+from ..errors import AstrocleanError, AstrocleanValueError
 from ..image import as_image
 from .peers import Detector, get_detector, list_detectors, register_detector
 
@@ -67,6 +67,8 @@ class AstrocleanDetector(Detector):
         self.model, self.device, self.tile = str(model), device, int(tile)
         self.allow_untrained = bool(allow_untrained)
         self.name = name or f"{PREFIX}{self.model}"
+        if threshold is not None and not 0 < float(threshold) < 1:
+            raise AstrocleanValueError(f"threshold must be in (0, 1), got {threshold}")
         self._threshold = threshold
         self._detector = None
 

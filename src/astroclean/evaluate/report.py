@@ -44,13 +44,16 @@ __all__ = ["write_report", "results_table", "timing_table", "markdown_report", "
 CORE_FILES = ("table.md", "table.ecsv", "timing.md", "timing.ecsv", "roc.png", "pr.png")
 ANALYSES = {"stars": ("star_regions.png", "star_regions.ecsv"), "photometry": ("photometry.png", "photometry.ecsv"),
             "density": ("density.png", "density.ecsv")}
+_ABOUT = {"stars": "recall and precision inside isophotes of the clean image, positives as in the table",
+          "photometry": "apertures of clean point sources on the raw, truth-mask-cleaned and method-cleaned images",
+          "density": "injected pixel fraction swept, each detector rerun at its default operating point"}
 #: Default density sweep: every benchmark background cropped to 192 px, 7 densities, detect-only runs.
 DENSITY_OPTIONS = {"backgrounds": ["space", "ground", "crowded"], "max_size": 192, "rng": 0}
 _P = f"precision@tpr={TPR_FOR_PRECISION:g}"
 _MD_COLUMNS = (  # (header, key, with interval)
     ("TPR @ FPR 1e-4", "tpr@fpr=0.0001", True), ("TPR @ FPR 1e-3", "tpr@fpr=0.001", True),
-    ("TPR @1e-3, S/N 1.5-5", "tpr@fpr=0.001[snr 1.5-5]", False), ("TPR @1e-3, S/N > 5", "tpr@fpr=0.001[snr 5-inf]",
-                                                                   False),
+    ("TPR @1e-3, S/N 1.5-5", "tpr@fpr=0.001[snr 1.5-5]", False),
+    ("TPR @1e-3, S/N > 5", "tpr@fpr=0.001[snr 5-inf]", False),
     ("precision @ TPR 0.95", _P, True), ("AUC", "auc", True), ("F1", "f1", True), ("IoU", "iou", True),
     ("FDR", "fdr", True), ("TPR (op)", "op_tpr", False), ("s / Mpx", "seconds_per_mpx", False))
 
@@ -131,8 +134,8 @@ def markdown_report(results, *, command=None, notes=()) -> str:
              "a cosmic-ray pixel is any pixel of the injected footprint (hit cores dilated by 3x3)")
     lines += [f"Pixels pooled over the cases of each flavour; {truth}; bad pixels ignored. Brackets: {conf:.0%} "
               f"bootstrap interval over cases ({m.get('n_boot')} replicates). TPR @ FPR: best TPR with at most "
-              f"that fraction of clean pixels flagged; S/N: injected signal over the local noise per pixel. F1, IoU, FDR and "
-              f"TPR (op) are at each method's default operating point. A TPR @ FPR of 0 for a sweep method "
+              f"that fraction of clean pixels flagged; S/N: injected signal over the local noise per pixel. F1, "
+              f"IoU, FDR and TPR (op) are at each method's default operating point. A TPR @ FPR of 0 for a sweep method "
               f"(astroscrappy, lacosmic) means that even its strictest setting (sigclip 20) flags more clean "
               f"pixels than that. s / Mpx: wall seconds per megapixel (score and mask; a sweep method runs once "
               f"per sweep value).", ""]
@@ -142,8 +145,8 @@ def markdown_report(results, *, command=None, notes=()) -> str:
         ok = [r for r in rows if r["status"] in ("ok", "partial")]
         n_pos = max((r.get("n_positive", 0) for r in ok), default=0)
         title = "all flavours" if group == "all" else group
-        lines += [f"## {title} ({max((r['n_cases'] for r in rows), default=0)} cases, {n_pos} cosmic-ray pixels)",
-                  ""]
+        n_cases = max((r["n_cases"] for r in rows), default=0)
+        lines += [f"## {title} ({n_cases} case{'s' * (n_cases != 1)}, {n_pos} cosmic-ray pixels)", ""]
         lines += _md_table(header, [[_label(results, r["method"]) + ("" if r["status"] == "ok" else
                                                                       f" ({r['status']})")]
                                     + [_cell(r, key, ci) for _, key, ci in _MD_COLUMNS] for r in ok])
@@ -171,14 +174,15 @@ def _timing_markdown(results) -> str:
     shapes = sorted({t["shape"] for t in results.timing}, key=lambda s: (np.prod([int(v) for v in s.split("x")]), s))
     look = {(t["method"], t["shape"]): t for t in results.timing}
     lines = ["# Timing", "", "Median wall seconds per case (score and operating-point mask), by case shape; "
-             "one run of each method in the same process, so ratios are fair.", ""]
+             "one run of each method in the same process, so ratios are fair. CPU seconds are less sensitive to "
+             "other work on the machine than wall seconds.", ""]
     body = []
     for shape in shapes:
         n = max(look[m, shape]["n_cases"] for m in methods if (m, shape) in look)
         body.append([f"{shape} ({n})"] + [_fmt(look[m, shape]["median_seconds"]) if (m, shape) in look else "-"
                                           for m in methods])
-    body.append(["total (s)"] + [_fmt(sum(t["total_seconds"] for t in results.timing if t["method"] == m))
-                                 for m in methods])
+    for label, key in (("total wall (s)", "total_seconds"), ("total CPU (s)", "cpu_seconds")):
+        body.append([label] + [_fmt(sum(t[key] for t in results.timing if t["method"] == m)) for m in methods])
     body.append(["model load (s)"] + [_fmt(results.descriptions[m]["load_seconds"]) for m in methods])
     return "\n".join(lines + _md_table(["shape (cases)"] + methods, body)) + "\n"
 
@@ -318,7 +322,7 @@ def write_report(results, outdir, *, overwrite: bool = False, analyses=tuple(ANA
             continue
         put(png, result.plot)
         put(ecsv, lambda tmp, r=result: r.table().write(tmp, format="ascii.ecsv", overwrite=True))
-        notes.append(f"{name}: [{png}]({png}), table [{ecsv}]({ecsv})")
+        notes.append(f"{name} ({_ABOUT[name]}): [{png}]({png}), table [{ecsv}]({ecsv})")
     put("roc.png", lambda tmp: plot_curves(results, tmp, kind="roc"))
     put("pr.png", lambda tmp: plot_curves(results, tmp, kind="pr"))
     put("table.ecsv", lambda tmp: results_table(results).write(tmp, format="ascii.ecsv", overwrite=True))

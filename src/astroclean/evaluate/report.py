@@ -52,6 +52,8 @@ DENSITY_OPTIONS = {"backgrounds": ["space", "ground", "crowded"], "max_size": 19
 _P = f"precision@tpr={TPR_FOR_PRECISION:g}"
 _MD_COLUMNS = (  # (header, key, with interval)
     ("TPR @ FPR 1e-4", "tpr@fpr=0.0001", True), ("TPR @ FPR 1e-3", "tpr@fpr=0.001", True),
+    ("TPR @1e-4, S/N 1.5-5", "tpr@fpr=0.0001[snr 1.5-5]", False),
+    ("TPR @1e-4, S/N > 5", "tpr@fpr=0.0001[snr 5-inf]", False),
     ("TPR @1e-3, S/N 1.5-5", "tpr@fpr=0.001[snr 1.5-5]", False),
     ("TPR @1e-3, S/N > 5", "tpr@fpr=0.001[snr 5-inf]", False),
     ("precision @ TPR 0.95", _P, True), ("AUC", "auc", True), ("F1", "f1", True), ("IoU", "iou", True),

@@ -119,7 +119,10 @@ class CosmicRayDetector:
         start = time.perf_counter()
         img = as_image(image, mask=mask, saturation=saturation)
         x, norm = normalise(img)
+        method = norm.method
+        del norm  # the sky and noise maps are not needed any more: keep the peak memory down
         probability = self.predictor(x)
+        del x
         bad = img.mask
         probability[bad] = 0.0
         crmask = probability >= threshold
@@ -131,7 +134,7 @@ class CosmicRayDetector:
         if inpaint:
             filled = fill_masked(img.data, crmask, exclude=bad, method=fill)
             cleaned = _cast_like(filled, img.meta.get("input_dtype", str(img.dtype)))
-        meta = {"model_sha256": self.card.sha256, "normalisation": norm.method, "seconds": time.perf_counter() - start,
+        meta = {"model_sha256": self.card.sha256, "normalisation": method, "seconds": time.perf_counter() - start,
                 "dilate": int(dilate), "fill": fill if inpaint else None, "name": img.name,
                 "n_bad": int(bad.sum())}
         return CosmicRayResult(mask=crmask, probability=probability, cleaned=cleaned, threshold=threshold,

@@ -94,3 +94,19 @@ def test_median_fill_ignores_flagged_and_bad_neighbours():
     isolated[:, :] = True
     isolated[0, 0] = False
     assert np.isfinite(fill_masked(data, isolated)).all()   # the window grows until it finds data
+
+
+@pytest.mark.parametrize("method", ["median", "biharmonic"])
+def test_fill_with_nothing_to_fill_from_leaves_the_data(method):
+    data = np.arange(12.0).reshape(3, 4)
+    out = fill_masked(data, np.ones((3, 4), bool), method=method)
+    np.testing.assert_array_equal(out, data)
+
+
+def test_biharmonic_keeps_a_star_profile_better_than_median(rng):
+    y, x = np.mgrid[:41, :41]
+    star = 1000 * np.exp(-((y - 20) ** 2 + (x - 20) ** 2) / (2 * 2.0**2))
+    hit = np.zeros(star.shape, bool)
+    hit[19:21, 21:23] = True                     # a hit next to the core
+    errors = {m: np.abs(fill_masked(star, hit, method=m)[hit] - star[hit]).max() for m in ("median", "biharmonic")}
+    assert errors["biharmonic"] < 0.5 * errors["median"], errors

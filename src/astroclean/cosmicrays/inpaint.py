@@ -75,8 +75,8 @@ def fill_masked(data: np.ndarray, flagged: np.ndarray, *, exclude: np.ndarray | 
     if exclude is not None:
         bad = bad | exclude
     flagged = flagged & ~bad
-    if not flagged.any():
-        return data.copy()
+    if not flagged.any() or not (~flagged & ~bad).any():
+        return data.copy()  # nothing to fill, or nothing to fill from
     if method == "median":
         return _median_fill(data, flagged, ~flagged & ~bad, size, max_size)
     from skimage.restoration import inpaint_biharmonic

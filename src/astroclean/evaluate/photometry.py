@@ -68,7 +68,7 @@ def _charged(case):
 
 
 def measure_case(case: BenchmarkCase, masks: dict, *, radius=None, nsigma: float = 3.0, min_pixels: int = 16,
-                 axis_ratio=(0.8, 1.2), edge: int = 10, fill: str = "median", truth_reference: bool = True,
+                 axis_ratio=(0.8, 1.2), edge: int = 10, fill: str = "biharmonic", truth_reference: bool = True,
                  box: int = 64) -> dict:
     """Aperture photometry of the clean point sources of one case, on every version of the image.
 
@@ -84,8 +84,9 @@ def measure_case(case: BenchmarkCase, masks: dict, *, radius=None, nsigma: float
     nsigma, min_pixels, axis_ratio, edge
         Point-source selection on the clean image
         (:func:`~astroclean.metrics.find_point_sources`).
-    fill : {"median", "biharmonic"}
-        How flagged pixels are filled (:func:`~astroclean.cosmicrays.fill_masked`).
+    fill : {"biharmonic", "median"}
+        How flagged pixels are filled (:func:`~astroclean.cosmicrays.fill_masked`); the default is the
+        package's default fill.
     truth_reference : bool
         Also measure the image cleaned with the true mask (``"truth-mask"``).
     box : int
@@ -241,7 +242,7 @@ def _summary(method, stars, n_cases, nsigma):
 
 
 def photometry_metrics(cases: Sequence[BenchmarkCase], masks_by_method, *, radius=None, nsigma: float = 3.0,
-                       fill: str = "median", truth_reference: bool = True, edge: int = 10) -> PhotometryResult:
+                       fill: str = "biharmonic", truth_reference: bool = True, edge: int = 10) -> PhotometryResult:
     """Measure clean point sources on the raw and cleaned images of every case and summarise per method.
 
     Parameters
@@ -255,8 +256,8 @@ def photometry_metrics(cases: Sequence[BenchmarkCase], masks_by_method, *, radiu
         Aperture radius in pixels (default: per star, see :func:`measure_case`).
     nsigma : float
         Detection threshold on the clean image and the "moved" threshold, in sigma.
-    fill : {"median", "biharmonic"}
-        Filling of every method's flagged pixels.
+    fill : {"biharmonic", "median"}
+        Filling of every method's flagged pixels (same for all, the package's default).
     truth_reference : bool
         Include the image cleaned with the true mask.
     edge : int

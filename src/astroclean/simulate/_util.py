@@ -74,33 +74,19 @@ def _inherit(header, primary):
 def read_fits_plane(path, *, hdu=None):
     """Read one image plane and its header: ``(data float array, header)``.
 
-    Uses :func:`astroclean.io.read_image` when that module provides it (the
-    package's one reader), astropy otherwise. Only the pixels and the header
-    are taken from it; weight and DQ planes are read explicitly by callers.
+    The pixels come from :func:`astroclean.io.read_image` (the package's one
+    reader); primary-header keywords missing from an extension header are
+    inherited, as DECam CP files intend. Weight and DQ planes are read
+    explicitly by callers.
     """
-    path = require_file(Path(path))
-    try:
-        from ..io import read_image  # type: ignore[attr-defined]
-    except ImportError:
-        read_image = None
-    if read_image is not None:
-        img = read_image(path, hdu=hdu)
-        header = img.header.copy()
-        primary = img.meta.get("primary_header") if isinstance(img.meta, dict) else None
-        if primary is not None and primary is not img.header:
-            _inherit(header, primary)
-        return np.array(img.data, dtype=np.float64), header
-    from astropy.io import fits
+    from ..io import read_image
 
-    with fits.open(path, memmap=False) as hdul:
-        if hdu is None:
-            hdu = next(i for i, h in enumerate(hdul) if h.data is not None and np.ndim(h.data) == 2)
-        plane = hdul[hdu]
-        header = plane.header.copy()
-        if hdu != 0:  # inherit primary keywords the way CP files intend
-            _inherit(header, hdul[0].header)
-        data = np.array(plane.data, dtype=np.float64)
-    return data, header
+    img = read_image(require_file(Path(path)), hdu=hdu)
+    header = img.header.copy()
+    primary = img.meta.get("primary_header")
+    if primary is not None and primary is not img.header:
+        _inherit(header, primary)
+    return np.array(img.data, dtype=np.float64), header
 
 
 def robust_sigma(values) -> float:

@@ -2,6 +2,8 @@
 
 >>> from astroclean import detect_cosmic_rays   # doctest: +SKIP
 >>> result = detect_cosmic_rays(image, model="ground", threshold=0.5)  # doctest: +SKIP
+>>> from astroclean import remove_compact_sources  # doctest: +SKIP
+>>> result = remove_compact_sources(image, positions, wcs=wcs, model="pacs-blue")  # doctest: +SKIP
 """
 
 __version__ = "0.1.0"
@@ -15,8 +17,12 @@ def __getattr__(name):
         from . import cosmicrays
 
         return getattr(cosmicrays, name)
+    if name in ("remove_compact_sources", "SourceRemovalResult"):
+        from .sources import remove
+
+        return getattr(remove, name)
     raise AttributeError(f"module 'astroclean' has no attribute {name!r}")
 
 
 __all__ = ["Image", "as_image", "detect_cosmic_rays", "clean_cosmic_rays", "CosmicRayDetector",
-           "CosmicRayResult", "__version__"]
+           "CosmicRayResult", "remove_compact_sources", "SourceRemovalResult", "__version__"]

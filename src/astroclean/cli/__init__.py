@@ -1,6 +1,7 @@
 """The ``astroclean`` command: thin, it only parses and calls the library.
 
     astroclean cosmic exposure.fits -o out/
+    astroclean sources map.fits --detect 5 -o out/
     astroclean models
     astroclean simulate cosmic-rays --flavour ground -o set.npz
     astroclean train cosmic-rays --flavour ground --name ground
@@ -13,7 +14,7 @@ import argparse
 import sys
 
 from ..errors import AstrocleanError
-from . import cosmic, models
+from . import cosmic, models, sources
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"astroclean {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (cosmic, models):
+    for module in (cosmic, sources, models):
         module.add_parser(sub)
     for name in ("simulate", "train", "evaluate"):
         try:

@@ -2,21 +2,18 @@
 
     astroclean cosmic exposure.fits -o out/
     astroclean cosmic 'night1/*.fits.fz' --hdu SCI --model space --threshold 0.5 --inpaint -o out/
+    astroclean cosmic 'night1/*.fits.fz' -o clean/ --workers 2                  # local Dask cluster
+    astroclean cosmic 'night1/*.fits.fz' -o clean/ --scheduler tcp://host:8786  # an existing one
+    astroclean cosmic 'night1/*.fits.fz' -o clean/ --resume                     # after a crash
 
-Each image HDU (each plane of a cube) is one task; a failed task is reported
-in the summary and the others still run; the exit code is 1 if any failed.
+Each image HDU (each plane of a cube) is one task (astroclean.batch); a failed task
+is reported in the summary and the others still run; the exit code is 1 if any failed.
+A manifest of every task is kept in OUTPUT/astroclean-manifest.sqlite.
 """
 
 from __future__ import annotations
 
-import sys
-import time
-from pathlib import Path
-
-import numpy as np
-
-from ..errors import AstrocleanError
-from .inputs import expand_inputs, format_table, product_stem
+from .inputs import add_batch_arguments, run_batch_command
 
 
 def add_parser(subparsers):
@@ -35,77 +32,15 @@ def add_parser(subparsers):
     p.add_argument("--no-probability", action="store_true", help="do not write the probability map")
     p.add_argument("--overwrite", action="store_true", help="replace existing products")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    add_batch_arguments(p)
     p.set_defaults(func=run)
     return p
 
 
-def output_path(outdir: Path, image, n_images: int) -> Path:
-    path = Path(image.meta["path"])
-    stem = product_stem(path)
-    if n_images > 1:
-        tag = str(image.meta["hdu"]).replace(",", "_")
-        if image.meta.get("plane") is not None:
-            tag += f"_p{image.meta['plane']}"
-        stem += f".{tag}"
-    return outdir / f"{stem}.cr.fits"
-
-
-def write_product(path: Path, image, result, *, args) -> None:
-    from ..io import write_fits
-
-    header = image.header
-    extensions = [("CRMASK", result.mask.astype(np.uint8), header)]
-    if not args.no_probability:
-        extensions.append(("CRPROB", result.probability.astype(np.float32), header))
-    if result.cleaned is not None:
-        extensions.insert(0, ("CLEAN", result.cleaned, header))
-    provenance = {"task": "cosmic-rays", "model": result.model, "model_sha256": result.meta.get("model_sha256"),
-                  "threshold": result.threshold, "dilate": args.dilate, "inpaint": bool(args.inpaint),
-                  "fill": args.fill if args.inpaint else None, "input": str(image.meta["path"]),
-                  "hdu": str(image.meta["hdu"]), "norm": result.meta.get("normalisation")}
-    write_fits(path, extensions, primary_header=image.meta.get("primary_header"), provenance=provenance,
-               overwrite=args.overwrite)
-
-
 def run(args) -> int:
-    from tqdm import tqdm
+    from ..batch import CosmicTask
 
-    from ..cosmicrays import CosmicRayDetector
-    from ..cosmicrays.detect import check_threshold
-    from ..io import read_images
-    from ..io.write import check_writable
-
-    if args.threshold is not None:
-        check_threshold(args.threshold)
-    outdir = Path(args.output)
-    outdir.mkdir(parents=True, exist_ok=True)
-    check_writable(outdir / ".astroclean-probe", overwrite=True)
-    files = expand_inputs(args.inputs)
-    detector = CosmicRayDetector(args.model, device=args.device)
-    rows, failed = [], 0
-    for path in tqdm(files, desc="cosmic", unit="file", file=sys.stderr, disable=None):
-        try:
-            images = read_images(path, hdu=args.hdu, saturation=args.saturation)
-        except AstrocleanError as exc:
-            failed += 1
-            rows.append(dict(file=path.name, hdu="-", cr_pixels="-", fraction="-", seconds="-",
-                             status=f"FAILED: {exc}"))
-            continue
-        for image in images:
-            start = time.perf_counter()
-            try:
-                result = detector.detect(image, threshold=args.threshold, dilate=args.dilate, inpaint=args.inpaint,
-                                         fill=args.fill)
-                target = output_path(outdir, image, len(images))
-                write_product(target, image, result, args=args)
-                valid = max(int((~image.mask).sum()), 1)
-                rows.append(dict(file=path.name, hdu=image.meta["hdu"], cr_pixels=result.n_pixels,
-                                 fraction=f"{result.n_pixels / valid:.2e}",
-                                 seconds=f"{time.perf_counter() - start:.2f}", status=f"ok -> {target.name}"))
-            except AstrocleanError as exc:
-                failed += 1
-                rows.append(dict(file=path.name, hdu=image.meta["hdu"], cr_pixels="-", fraction="-",
-                                 seconds="-", status=f"FAILED: {exc}"))
-    print(format_table(rows))
-    print(f"{len(rows) - failed} done, {failed} failed; products in {outdir}/")
-    return 1 if failed else 0
+    spec = CosmicTask(model=args.model, threshold=args.threshold, dilate=args.dilate, saturation=args.saturation,
+                      inpaint=args.inpaint, fill=args.fill, probability=not args.no_probability, hdu=args.hdu,
+                      device=args.device)
+    return run_batch_command(spec, args)

@@ -84,3 +84,53 @@ def format_table(rows: list[dict]) -> str:
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     return "\n".join(lines)
+
+
+def add_batch_arguments(parser) -> None:
+    """The flags every task's command shares for running many files (see docs/batch.md)."""
+    group = parser.add_argument_group("running many files (astroclean.batch)")
+    group.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run on a local Dask cluster of N single-threaded worker processes "
+                            "(default: in this process, no server)")
+    group.add_argument("--scheduler", default=None, metavar="ADDR",
+                       help="run on the existing Dask scheduler at ADDR (tcp://host:8786)")
+    group.add_argument("--resume", action="store_true",
+                       help="skip images whose products are complete and valid; redo the rest")
+    group.add_argument("--manifest", default=None, metavar="PATH",
+                       help="SQLite manifest of the run (default: OUTPUT/astroclean-manifest.sqlite)")
+    group.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+MAX_TABLE_ROWS = 200
+
+
+def run_batch_command(spec, args) -> int:
+    """Run ``spec`` over ``args.inputs`` with the shared batch flags; print the summary; return the exit code.
+
+    Exit code 0 when every image succeeded (or was skipped by ``--resume``), 1 when any
+    failed; usage errors (no input, unwritable output, dead scheduler) raise and exit 2.
+    """
+    from ..batch import run_batch
+
+    files = expand_inputs(args.inputs)
+    report = run_batch(spec, files, outdir=args.output, workers=args.workers, scheduler=args.scheduler,
+                       resume=args.resume, overwrite=args.overwrite, manifest=args.manifest,
+                       progress=False if args.no_progress else None)
+    rows = report.rows if len(report.rows) <= MAX_TABLE_ROWS else report.failures
+    table = []
+    for r in rows[:MAX_TABLE_ROWS]:
+        names = ", ".join(Path(p).name for p in r["outputs"])
+        status = {"done": f"ok -> {names}", "skipped": f"skipped (valid) -> {names}"}.get(
+            r["status"], f"FAILED: {r['error']}")
+        table.append({"file": r["file"], "hdu": r["hdu"] if r["plane"] is None else f"{r['hdu']}[{r['plane']}]",
+                      **{c: r["info"].get(c, "-") for c in spec.columns},
+                      "seconds": "-" if r["seconds"] is None or r["status"] != "done" else f"{r['seconds']:.2f}",
+                      "status": status})
+    if table:
+        print(format_table(table))
+    if len(rows) > MAX_TABLE_ROWS or len(report.rows) > MAX_TABLE_ROWS:
+        print(f"(table limited to failures, first {MAX_TABLE_ROWS}; every task is in {report.manifest})")
+    skipped = f", {report.n_skipped} skipped (already done)" if report.n_skipped else ""
+    print(f"{report.n_done} done, {report.n_failed} failed{skipped} in {report.seconds:.1f} s "
+          f"({report.executor}); products in {args.output}/, manifest {report.manifest}")
+    return 1 if report.n_failed else 0

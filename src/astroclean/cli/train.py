@@ -1,6 +1,7 @@
 """``astroclean train cosmic-rays``: train and export a cosmic-ray model.
 
     astroclean train cosmic-rays --flavour ground --name ground --epochs 12 -o src/astroclean/weights
+    astroclean train sources --band blue --name pacs-blue --epochs 8 --threads 2 -o src/astroclean/weights
 """
 
 from __future__ import annotations
@@ -33,10 +34,34 @@ def add_parser(subparsers):
     cr.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     cr.add_argument("--device", default=None)
     cr.add_argument("--overwrite", action="store_true")
+    _add_sources_parser(tasks)
     p.set_defaults(func=run)
 
 
+def _add_sources_parser(tasks):
+    src = tasks.add_parser("sources", help="train a compact-source removal (inpainting) network")
+    src.add_argument("--band", default="blue", choices=["blue", "green", "red"], help="PACS band of the cutouts")
+    src.add_argument("--mode", default="scan", choices=["scan", "chopnod"], help="observing mode (mask table)")
+    src.add_argument("--name", required=True, help="model name (card and weights file)")
+    src.add_argument("-o", "--output", default=None, help="directory for weights + card (default: do not export)")
+    src.add_argument("--n-train", type=int, default=4000, help="training cutouts")
+    src.add_argument("--n-val", type=int, default=500, help="validation cutouts")
+    src.add_argument("--epochs", type=int, default=None)
+    src.add_argument("--batch-size", type=int, default=None)
+    src.add_argument("--lr", type=float, default=None)
+    src.add_argument("--depth", type=int, default=None)
+    src.add_argument("--width", type=int, default=None)
+    src.add_argument("--flux-weight", type=float, default=None, help="weight of the hole-mean flux term")
+    src.add_argument("--time-limit", type=float, default=None, help="minutes; stop before an epoch would pass it")
+    src.add_argument("--seed", type=int, default=0)
+    src.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    src.add_argument("--device", default=None)
+    src.add_argument("--overwrite", action="store_true")
+
+
 def run(args) -> int:
+    if args.task == "sources":
+        return _run_sources(args)
     from ..inference.device import set_threads
     from ..training.cosmicrays import config_from_args, train_cosmic_ray_model
 
@@ -46,5 +71,19 @@ def run(args) -> int:
         args.flavour, name=args.name, config=config_from_args(args), n_patches=args.n_patches,
         val_patches=args.val_patches, patch_size=args.patch_size, rng=args.seed, data_dir=args.data_dir,
         output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command)
+    print(card.summary())
+    return 0
+
+
+def _run_sources(args) -> int:
+    from ..inference.device import set_threads
+    from ..training.sources import config_from_args, train_source_model
+
+    set_threads(args.threads)
+    command = "astroclean " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
+    _, card, _ = train_source_model(
+        args.band, name=args.name, config=config_from_args(args), n_train=args.n_train, n_val=args.n_val,
+        mode=args.mode, rng=args.seed, output_dir=args.output, overwrite=args.overwrite, device=args.device,
+        command=command)
     print(card.summary())
     return 0

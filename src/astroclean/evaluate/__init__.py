@@ -11,6 +11,9 @@
 * :mod:`~astroclean.evaluate.stars`, :mod:`~astroclean.evaluate.photometry`,
   :mod:`~astroclean.evaluate.density`, :mod:`~astroclean.evaluate.selftest`: near-star recall and
   precision, photometric damage, cosmic-ray density sweep, self-test on a user's own frames.
+* :mod:`~astroclean.evaluate.sources` (+ ``sources_summary``, ``sources_gamma``, ``sources_report``):
+  the compact-source removal benchmark (flux ratios, background power spectra, pixel statistics,
+  gamma Dra, throughput) behind ``astroclean evaluate sources``.
 
 >>> from astroclean.evaluate.peers import list_detectors
 >>> "astroscrappy" in list_detectors()

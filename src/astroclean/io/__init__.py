@@ -5,8 +5,8 @@
 
 from .dq import dq_to_mask
 from .npz import load_npz, save_npz
-from .read import read_image, read_images
+from .read import list_images, read_image, read_images
 from .write import atomic_write, check_writable, provenance_cards, write_fits
 
-__all__ = ["read_image", "read_images", "write_fits", "atomic_write", "check_writable", "provenance_cards",
+__all__ = ["read_image", "read_images", "list_images", "write_fits", "atomic_write", "check_writable", "provenance_cards",
            "dq_to_mask", "save_npz", "load_npz"]

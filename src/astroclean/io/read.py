@@ -6,7 +6,9 @@ files. Companion planes are attached when present:
 
 * in the same file: ``ERR`` (1-sigma), ``VAR``/``VARIANCE``, ``WHT``/``IVM``/``WEIGHT``
   (inverse variance) and ``DQ``/``MASK``/``BPM`` extensions with the same EXTVER as
-  the science HDU (HST's SCI/ERR/DQ triplets);
+  the science HDU (HST's SCI/ERR/DQ triplets); a ``coverage`` plane (Herschel
+  level-2 maps: pixels without coverage are masked) when there is no DQ plane;
+  the maps' ``stDev`` and ``HPFmask`` planes are companions, not science images;
 * in sibling files: the DECam Community Pipeline's ``_ood_`` (DQ codes) and
   ``_oow_`` (inverse variance) beside an ``_ooi_`` image.
 
@@ -42,10 +44,14 @@ _ERR = ("ERR", "ERROR", "SIGMA", "RMS")
 _VAR = ("VAR", "VARIANCE")
 _IVAR = ("WHT", "IVM", "WEIGHT", "IVAR", "INVVAR")
 _DQ = ("DQ", "MASK", "BPM", "FLAGS")
-_COMPANIONS = set(_ERR + _VAR + _IVAR + _DQ)
+_COVERAGE = ("COVERAGE",)
+_AUXILIARY = ("STDEV", "HPFMASK")  # Herschel/PACS level-2 map planes that are not science images
+_COMPANIONS = set(_ERR + _VAR + _IVAR + _DQ + _COVERAGE + _AUXILIARY)
 
 
-def _open(path) -> fits.HDUList:
+def _open(path, *, load="all") -> fits.HDUList:
+    """Open ``path``; ``load`` says whose data are read now: "all", "headers" (none) or one HDU index
+    (that HDU and the companion planes), so that a batch task reading one CCD does not decompress all 62."""
     path = Path(path)
     if not path.exists():
         raise AstrocleanFileError(f"{path} does not exist; check the path (globs must be quoted for the CLI)")
@@ -57,8 +63,9 @@ def _open(path) -> fits.HDUList:
             warnings.simplefilter("error", fits.verify.VerifyWarning)
             warnings.filterwarnings("error", message=".*truncated.*")
             hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
-            for hdu in hdul:  # force reading so truncation shows here, not later
-                _ = hdu.data
+            for i, hdu in enumerate(hdul):  # force reading so truncation shows here, not later
+                if load == "all" or (load != "headers" and (i == load or hdu.name.upper() in _COMPANIONS)):
+                    _ = hdu.data
     except (OSError, ValueError, TypeError, IndexError, fits.verify.VerifyWarning, EOFError,
             AstropyUserWarning) as exc:
         if hdul is not None:
@@ -120,8 +127,8 @@ def _label(hdu, index) -> str:
     return str(index)
 
 
-def _select(hdul, hdu, path):
-    images = [(i, h) for i, h in enumerate(hdul) if _is_image(h)]
+def _select(hdul, hdu, path, *, is_image=_is_image):
+    images = [(i, h) for i, h in enumerate(hdul) if is_image(h)]
     names = ", ".join(f"{i} ({_label(h, i)})" for i, h in images) or "none"
     if hdu is None:
         science = [(i, h) for i, h in images if h.name.upper() not in _COMPANIONS]
@@ -139,7 +146,7 @@ def _select(hdul, hdu, path):
         selected = hdul[index]
     except (KeyError, IndexError, ValueError):
         raise AstrocleanKeyError(f"{path} has no HDU {hdu!r}; image HDUs are: {names}") from None
-    if not _is_image(selected):
+    if not is_image(selected):
         raise AstrocleanValueError(f"HDU {hdu!r} of {path} holds no image data; image HDUs are: {names}")
     return index, selected
 
@@ -200,6 +207,11 @@ def _planes(hdul, hdu, index, path):
         dq = _sibling(path, "ood", hdu.name, index, shape)
         if dq is not None:
             convention = "decam"
+    if dq is None:
+        cov = _companion(hdul, hdu, _COVERAGE)
+        if cov is not None:
+            with np.errstate(invalid="ignore"):
+                dq = (~(native_float(cov.data) > 0)).astype(np.uint8)
     if variance is not None and dq is not None:
         variance = _unflag_variance(variance, dq_to_mask(dq, convention=convention))
     return variance, dq, convention
@@ -275,7 +287,8 @@ def read_images(path, *, hdu=None, saturation: float | None = None) -> list[Imag
     """
     path = Path(path)
     images = []
-    with _open(path) as hdul:
+    one = isinstance(hdu, int) and not isinstance(hdu, bool) and hdu >= 0
+    with _open(path, load=hdu if one else "all") as hdul:
         if hdu is not None:
             candidates = [_select(hdul, hdu, path)]
         else:
@@ -293,3 +306,40 @@ def read_images(path, *, hdu=None, saturation: float | None = None) -> list[Imag
                 images.append(_build(plane, h, hdul[0], index, path, None, None, convention,
                                      saturation=saturation, plane=k))
     return images
+
+
+def _header_is_image(hdu) -> bool:
+    return hdu.is_image and int(hdu.header.get("NAXIS", 0) or 0) >= 2
+
+
+def list_images(path, *, hdu=None) -> list[tuple[int, str, int | None]]:
+    """The science images :func:`read_images` would return, from the headers only (no pixel is read).
+
+    Returns ``(hdu_index, hdu_label, plane)`` per image; ``plane`` is None for a 2-D HDU, the plane
+    number for each plane of a cube. The batch layer (:mod:`astroclean.batch`) makes one task of each.
+
+    Example
+    -------
+    >>> import numpy as np, tempfile, pathlib
+    >>> from astropy.io import fits
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "cube.fits"
+    >>> fits.PrimaryHDU(np.zeros((2, 4, 4), "f4")).writeto(path)
+    >>> list_images(path)
+    [(0, '0', 0), (0, '0', 1)]
+    """
+    path = Path(path)
+    with _open(path, load="headers") as hdul:
+        if hdu is not None:
+            candidates = [_select(hdul, hdu, path, is_image=_header_is_image)]
+        else:
+            candidates = [(i, h) for i, h in enumerate(hdul)
+                          if _header_is_image(h) and h.name.upper() not in _COMPANIONS]
+            if not candidates:
+                _select(hdul, None, path, is_image=_header_is_image)  # raises the clear error
+        out = []
+        for index, h in candidates:
+            naxis = int(h.header["NAXIS"])
+            n_planes = int(np.prod([int(h.header.get(f"NAXIS{k}", 1)) for k in range(3, naxis + 1)]))
+            label = _label(h, index)
+            out += [(index, label, None)] if naxis == 2 else [(index, label, k) for k in range(n_planes)]
+        return out

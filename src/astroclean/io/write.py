@@ -40,17 +40,21 @@ def provenance_cards(provenance: dict) -> list[tuple]:
 
     ``provenance`` keys: ``task``, ``model``, ``model_sha256``, and any
     parameters; each becomes an ``AC*`` keyword (HIERARCH when long) plus a
-    HISTORY line.
+    HISTORY line. ``input_sha256`` (the input file's checksum) becomes ``ACISHA``.
+    ``ACDATE`` is the time of processing, or ``SOURCE_DATE_EPOCH`` (seconds) when
+    that environment variable is set, for byte-identical reruns.
     """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # reproducible products (reproducible-builds.org convention)
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch and epoch.isdigit() else datetime.now(timezone.utc)
     cards = [("ACVERS", __version__, "astroclean version"),
-             ("ACDATE", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "UTC time of processing")]
-    short = {"task": "ACTASK", "model": "ACMODEL", "model_sha256": "ACMSHA"}
+             ("ACDATE", when.strftime("%Y-%m-%dT%H:%M:%S"), "UTC time of processing")]
+    short = {"task": "ACTASK", "model": "ACMODEL", "model_sha256": "ACMSHA", "input_sha256": "ACISHA"}
     for key, value in provenance.items():
         if value is None:
             continue
         value = value if isinstance(value, (int, float, bool, str)) else str(value)
         keyword = short.get(key) or ("AC" + key.upper().replace("_", ""))[:8]
-        if isinstance(value, str) and len(value) > 60 and key != "model_sha256":
+        if isinstance(value, str) and len(value) > 60 and not key.endswith("sha256"):
             cards.append(("HISTORY", f"astroclean {key}={value}", None))
         else:
             comment = f"astroclean {key}" if not isinstance(value, str) or len(value) < 40 else None

@@ -13,7 +13,8 @@ more likely contaminated, ``ignore`` True = pixel not counted):
 
 Images: :func:`robust_background`, :func:`isophote_regions`,
 :func:`isophote_bins` (near-star analysis), :func:`find_point_sources`,
-:func:`aperture_flux`, :func:`photometric_contamination` (photometry).
+:func:`aperture_flux`, :func:`photometric_contamination` (photometry),
+:func:`power_spectrum`, :func:`pixel_statistics` (image statistics).
 
 This package imports numpy and scipy only: no task module, no torch.
 
@@ -45,6 +46,7 @@ from .photometry import (
 )
 from .regions import isophote_bins, isophote_regions, robust_background
 from .scores import DetectionScores, detection_scores, dilate_truth
+from .statistics import pixel_statistics, power_spectrum, radial_frequency
 from .summary import BinnedTpr, DetectionSummary, summarize_detection, tpr_at_fpr_by_signal, tpr_by_signal
 
 __all__ = [
@@ -75,4 +77,7 @@ __all__ = [
     "find_point_sources",
     "aperture_flux",
     "photometric_contamination",
+    "power_spectrum",
+    "pixel_statistics",
+    "radial_frequency",
 ]

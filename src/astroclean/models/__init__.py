@@ -5,7 +5,9 @@
 
 from .card import ModelCard
 from .registry import create_model, file_sha256, get_card, list_models, load_weights, weights_dir
+from .pconv import PartialConv2d, PartialConvTranspose2d
+from .pconv_unet import PConvUNet
 from .unet import UNet
 
 __all__ = ["ModelCard", "UNet", "create_model", "get_card", "list_models", "load_weights", "weights_dir",
-           "file_sha256"]
+           "file_sha256", "PConvUNet", "PartialConv2d", "PartialConvTranspose2d"]

@@ -32,10 +32,15 @@ _VARIANTS = {
     "unet-bn-attn": dict(kind="unet", depth=3, width=8, norm="batch", attention=True),
     "unet-gn": dict(kind="unet", depth=3, width=8, norm="group", attention=False),
     "unet-gn-attn": dict(kind="unet", depth=3, width=8, norm="group", attention=True),
+    "pconv-unet": dict(kind="pconv-unet", depth=6, width=8),
 }
 
 
 def _variant_card(name: str) -> ModelCard:
+    if _VARIANTS[name]["kind"] == "pconv-unet":
+        return ModelCard(name=name, task="any", architecture=_VARIANTS[name],
+                         description="partial-convolution UNet (Liu et al. 2018) filling masked holes; "
+                                     "untrained architecture")
     style = "Cosmic-CoNN style (GroupNorm)" if "gn" in name else "deepCR style (BatchNorm)"
     gates = " with attention gates" if name.endswith("attn") else ""
     return ModelCard(name=name, task="any", architecture=_VARIANTS[name],
@@ -88,7 +93,11 @@ def build_architecture(architecture: dict):
     kind = arch.pop("kind", "unet")
     if kind == "unet":
         return UNet(**arch)
-    raise AstrocleanValueError(f"unknown architecture kind {kind!r}; known: 'unet'")
+    if kind == "pconv-unet":
+        from .pconv_unet import PConvUNet
+
+        return PConvUNet(**arch)
+    raise AstrocleanValueError(f"unknown architecture kind {kind!r}; known: 'unet', 'pconv-unet'")
 
 
 def file_sha256(path) -> str:

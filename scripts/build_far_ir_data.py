@@ -3,7 +3,7 @@
 Writes into ``src/astroclean/data/far_infrared/`` (package data, so the
 benchmark and ``load_pacs_psf`` work without the real-data folder):
 
-* ``pacs_psf_{blue,green,red}.npz``: PSF stamps (sum 1) from the gamma Dra
+* ``pacs_psf_{blue,green,red}.npz``: PSF stamps of a 1 Jy source from the gamma Dra
   maps, with FWHM and encircled-energy curve (see
   ``astroclean.simulate.far_infrared_psf``);
 * ``pacs_noise.json``: 1-sigma pixel noise (Jy/pixel) and lag-1
@@ -31,31 +31,37 @@ def _psfs(root, out, overwrite):
     from astropy.io import fits
 
     from astroclean.io.npz import save_npz
-    from astroclean.simulate.far_infrared_psf import extract_psf, make_psf
+    from astroclean.simulate.far_infrared_psf import GAMMA_DRA_MJY, extract_psf, make_psf
 
     gd = root / "far_infrared" / "pacs_gamma_dra"
 
-    def stamp(obsid, cam, half):
+    def stamp(obsid, cam, half, band):
         path = sorted(gd.glob(f"hpacs{obsid}_20hpppmap{cam}_*.fits*"))[0]
         with fits.open(path) as h:
             scale = abs(float(h["image"].header["CDELT2"])) * 3600
-            return extract_psf(h["image"].data, h["coverage"].data, half_size=half), round(scale, 3), path.name
+            raw = extract_psf(h["image"].data, h["coverage"].data, half_size=half, normalise=False)
+            # the stamp in Jy over the calibration flux in Jy: the PSF of a 1 Jy source
+            return raw / raw.sum(), round(scale, 3), path.name, float(raw.sum()) / (GAMMA_DRA_MJY[band] / 1000.0)
 
     specs = {"blue": [("1342217404", "b", 30)], "green": [("1342216069", "b", 30)],
              "red": [("1342217404", "r", 20), ("1342216069", "r", 20)]}
     rows = []
     for band, parts in specs.items():
-        got = [stamp(*p) for p in parts]
+        got = [stamp(*p, band) for p in parts]
         arr = np.mean([g[0] for g in got], axis=0)
-        psf = make_psf(arr, pixel_scale_arcsec=got[0][1], band=band,
+        fraction = float(np.mean([g[3] for g in got]))
+        psf = make_psf(arr, pixel_scale_arcsec=got[0][1], band=band, flux_fraction=fraction,
                        meta={"files": [g[2] for g in got], "object": "gamma Dra",
+                             "calibration_mJy": GAMMA_DRA_MJY[band],
+                             "flux_fraction_per_map": [round(g[3], 4) for g in got],
                              "method": "astroclean.simulate.far_infrared_psf.extract_psf"})
         save_npz(out / f"pacs_psf_{band}.npz", {
             "array": psf.array, "pixel_scale_arcsec": np.float64(psf.pixel_scale_arcsec),
             "fwhm_pixels": np.float64(psf.fwhm_pixels), "ee_radii": psf.ee_radii, "ee_values": psf.ee_values,
             "meta": np.array(json.dumps(psf.meta))}, overwrite=overwrite)
         ee = {f'{r}"': round(float(psf.encircled_energy(r / psf.pixel_scale_arcsec)), 3) for r in (4, 8, 12, 16, 24)}
-        rows.append(f"{band:6s} {psf.array.shape} {psf.pixel_scale_arcsec}\"/px FWHM {psf.fwhm_arcsec:.2f}\" "
+        rows.append(f"{band:6s} {psf.array.shape} {psf.pixel_scale_arcsec}\"/px flux fraction {fraction:.4f} "
+                    f"FWHM {psf.fwhm_arcsec:.2f}\" "
                     f"({psf.fwhm_pixels:.2f} px) EE {ee}")
     return rows
 

@@ -52,10 +52,10 @@ class SourceTruth:
     ----------
     table : astropy.table.Table
         One row per injected source: ``id, x, y`` (0-based pixels), ``ra,
-        dec`` (ICRS deg, NaN without a celestial WCS), ``flux`` (Jy, the PSF is normalised to
-        sum 1 after rotation), ``flux_in_map`` (the part that fell inside the
-        map: less than ``flux`` only for a source within a PSF radius of the
-        border), ``angle`` (deg, PSF rotation).
+        dec`` (ICRS deg, NaN without a celestial WCS), ``flux`` (Jy, total: the PSF of a 1 Jy
+        source holds ``psf.flux_fraction`` of it within its stamp, as real
+        level-2 maps do), ``flux_in_map`` (what the map received: ``flux x
+        flux_fraction``, less for a source within a PSF radius of the border), ``angle`` (deg, PSF rotation).
     background : ndarray (y, x) float32
         The input background (NaN where there are no data).
     sources : ndarray (y, x) float64
@@ -114,7 +114,7 @@ def inject_point_sources(background, psf: Psf, *, n: int | None = None, fluxes=N
     >>> import numpy as np
     >>> from astroclean.simulate.far_infrared_psf import load_pacs_psf
     >>> image, truth = inject_point_sources(np.zeros((128, 128), "f4"), load_pacs_psf("blue"), n=3, rng=1, margin=30)
-    >>> bool(np.allclose(truth.sources.sum(), truth.table["flux"].sum()))
+    >>> bool(np.allclose(truth.sources.sum(), truth.table["flux_in_map"].sum()))
     True
     """
     from astropy.table import Table

@@ -174,3 +174,16 @@ def test_radii_in_arcsec_wcs_columns_and_validation(psf):
         measure_sources(image, image, [49.0], [49.0], psf=psf, reference_radius=5.0)
     with pytest.raises(AstrocleanValueError, match="shape"):
         measure_sources(image, image[:50], [49.0], [49.0], psf=psf)
+
+
+def test_psf_normalised_to_the_total_flux(psf):
+    """A stamp holding only 90 % of 1 Jy (the rest beyond it): fluxes are total fluxes, with and without the hole."""
+    partial = GaussianPsf(psf.array * 0.9, psf.pixel_scale_arcsec, psf.fwhm_pixels, psf.ee_radii, psf.ee_values * 0.9)
+    shape = (80, 80)
+    image = 0.9 * stamp_sources(shape, [40.2], [39.6], [2.0], psf)  # what a 2 Jy source leaves in the map
+    yy, xx = np.mgrid[:80, :80]
+    hole = np.hypot(xx - 40.2, yy - 39.6) <= 4.0
+    predicted = np.where(hole, 0.0, image)
+    table = measure_sources(image, predicted, [40.2], [39.6], psf=partial, hole=hole, error=1e-3, annulus=(20, 25))
+    assert table["flux_r8"][0] == pytest.approx(2.0, rel=0.002)
+    assert table["flux_annulus"][0] == pytest.approx(2.0, rel=0.002)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AstrocleanValueError
+from ..io.paths import product_stem
 from .tasks import TaskSpec, WorkUnit
 
 _FILLS = ("biharmonic", "median")
@@ -39,8 +40,6 @@ def _card(model: str):
 
 def product_name(unit: WorkUnit, suffix: str) -> str:
     """``frame.fits.fz`` -> ``frame<suffix>``, tagged ``.<HDU>[_p<plane>]`` when the file has several images."""
-    from ..cli.inputs import product_stem  # noqa: PLC0415 - the one definition of a product's stem
-
     stem = product_stem(Path(unit.path))
     if unit.n_in_file > 1:
         stem += "." + unit.hdu.replace(",", "_") + ("" if unit.plane is None else f"_p{unit.plane}")

@@ -15,13 +15,7 @@ import glob
 from pathlib import Path
 
 from ..errors import AstrocleanFileError
-
-FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.fz", ".fits.gz", ".fit.gz", ".fz")
-
-
-def is_fits_name(path: Path) -> bool:
-    name = path.name.lower()
-    return any(name.endswith(s) for s in FITS_SUFFIXES)
+from ..io.paths import is_fits_name
 
 
 def is_companion(path: Path) -> bool:
@@ -62,15 +56,6 @@ def expand_inputs(inputs) -> list[Path]:
         raise AstrocleanFileError("no input files: " + "; ".join(missing or [str(i) for i in inputs]) +
                                   "; check the paths or the quoted glob")
     return unique
-
-
-def product_stem(path: Path) -> str:
-    """``frame.fits.fz`` -> ``frame``."""
-    name = path.name
-    for suffix in sorted(FITS_SUFFIXES, key=len, reverse=True):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
 
 
 def format_table(rows: list[dict]) -> str:

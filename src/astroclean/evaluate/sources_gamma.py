@@ -11,9 +11,11 @@ a model for the band is registered); the annulus flux is the classical
 annulus-subtracted aperture on the input map. Both are aperture-corrected
 with the band's PSF (:func:`load_pacs_psf`) at the reference radius.
 
-Caveat: the shipped PSFs were cut from these same maps and normalised to
-their stamp (the HPF maps have no wings beyond ~50"), so this checks the
-flux calibration of the maps through our photometry, not an independent PSF.
+Caveat: the shipped PSFs were cut from these same maps. When their
+normalisation is tied to these calibration fluxes (``psf.meta`` has
+``calibration_mJy``; column ``psf_tied_to_calibration``), agreement is
+partly by construction: the check then shows that removal and photometry
+keep the star's flux, not that the PSF model is right.
 
 Example
 -------
@@ -116,7 +118,8 @@ def gamma_dra_photometry(folder, *, model=None, model_band="blue", device=None, 
         name = model_for_band(band, name)
         label = name if isinstance(name, str) or name is None else getattr(name.card, "name", "module")
         row = {"file": path.name, "band": band, "calibration_mjy": GAMMA_DRA_MJY[band], "x": x, "y": y,
-               "model": label or "", "flux_mjy": math.nan, "ratio": math.nan, "note": ""}
+               "model": label or "", "flux_mjy": math.nan, "ratio": math.nan, "note": "",
+               "psf_tied_to_calibration": bool((psf.meta or {}).get("calibration_mJy"))}
         classic = measure_sources(data, data, [x], [y], psf=psf, error=error, mask=bad, wcs=image.wcs)
         row["flux_annulus_mjy"] = 1e3 * float(classic["flux_annulus"][0])
         row["ratio_annulus"] = row["flux_annulus_mjy"] / row["calibration_mjy"]
@@ -137,7 +140,7 @@ def gamma_dra_photometry(folder, *, model=None, model_band="blue", device=None, 
             "of the calibration")
         rows.append(row)
     names = ["file", "band", "calibration_mjy", "x", "y", "model", "flux_mjy", "ratio", "flux_annulus_mjy",
-             "ratio_annulus", "flag", "note"]
+             "ratio_annulus", "flag", "note", "psf_tied_to_calibration"]
     table = Table(rows=[[r[k] for k in names] for r in rows], names=names)
     table.meta["description"] = ("gamma Dra fluxes (mJy, aperture-corrected at the reference radius) against the "
                                  "calibration; ratio = measured / calibration")

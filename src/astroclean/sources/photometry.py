@@ -67,7 +67,10 @@ def _hole_encircled_energy(psf, hole, x, y, radii, subsample):
     The PSF stamp is interpolated (cubic spline) to each source's sub-pixel
     position on a stencil around it, multiplied by the hole, and the tiles
     are stacked into one mosaic so that :func:`aperture_flux` measures all
-    sources at once. Cost O(sources x aperture).
+    sources at once. Cost O(sources x aperture). The stamp is taken as the
+    image of a 1 Jy source: its sum is the fraction of the total flux it
+    holds (1, or less when the PSF is normalised to the total flux as the
+    shipped PACS PSFs are), the same normalisation as ``psf.encircled_energy``.
     """
     from scipy import ndimage
 
@@ -89,7 +92,7 @@ def _hole_encircled_energy(psf, hole, x, y, radii, subsample):
     mx = np.tile(half + (x - x0), radii.size)
     my = np.tile(np.arange(x.size) * side + half + (y - y0), radii.size)
     ee, _ = aperture_flux(mosaic, mx, my, np.repeat(radii, x.size), subsample=subsample)
-    return ee.reshape(radii.size, x.size) / stamp.sum()
+    return ee.reshape(radii.size, x.size)  # the stamp holds its share of 1 Jy: EE relative to the total flux
 
 
 def _check_pixel_scale(psf, wcs):
@@ -199,8 +202,8 @@ def measure_sources(image, background, x, y, *, psf, radii=DEFAULT_RADII, radii_
         Each source's hole radius (pixels) and signal-to-noise, copied to the table.
     hole : array_like of bool (y, x), optional
         The pixels the removal replaced (True); needs ``psf.array`` (a
-        stamp centred on its central pixel). Takes precedence over
-        ``mask_radius`` for the encircled energy.
+        stamp centred on its central pixel, the image of a 1 Jy source).
+        Takes precedence over ``mask_radius`` for the encircled energy.
     status : array_like of str (N,), optional
         A source whose status is not ``"ok"`` is not measured (its flag says why).
     ids : array_like (N,), optional

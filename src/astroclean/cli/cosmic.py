@@ -30,8 +30,6 @@ def add_parser(subparsers):
     p.add_argument("--fill", default="biharmonic", choices=["biharmonic", "median"],
                    help="inpainting method (default biharmonic: keeps star profiles; median is faster)")
     p.add_argument("--no-probability", action="store_true", help="do not write the probability map")
-    p.add_argument("--overwrite", action="store_true", help="replace existing products")
-    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     add_batch_arguments(p)
     p.set_defaults(func=run)
     return p

@@ -72,7 +72,7 @@ def format_table(rows: list[dict]) -> str:
 
 
 def add_batch_arguments(parser) -> None:
-    """The flags every task's command shares for running many files (see docs/batch.md)."""
+    """The flags every task's command shares for running many files (see docs/batch.md), ``--overwrite`` and ``--device``."""
     group = parser.add_argument_group("running many files (astroclean.batch)")
     group.add_argument("--workers", type=int, default=None, metavar="N",
                        help="run on a local Dask cluster of N single-threaded worker processes "
@@ -84,6 +84,8 @@ def add_batch_arguments(parser) -> None:
     group.add_argument("--manifest", default=None, metavar="PATH",
                        help="SQLite manifest of the run (default: OUTPUT/astroclean-manifest.sqlite)")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    group.add_argument("--overwrite", action="store_true", help="replace existing products")
+    group.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
 
 MAX_TABLE_ROWS = 200

@@ -33,8 +33,6 @@ def add_parser(subparsers):
                    help="PACS band of the mask table and PSF (default: the model's)")
     p.add_argument("--mode", default="scan", choices=["scan", "chopnod"], help="observing mode (mask table)")
     p.add_argument("--hdu", default=None, help="HDU number or EXTNAME (default: every science image)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing products")
-    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     add_batch_arguments(p)
     p.set_defaults(func=run)
     return p

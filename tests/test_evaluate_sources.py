@@ -9,7 +9,8 @@ from astropy.table import Table
 
 from astroclean.errors import AstrocleanFileError
 from astroclean.evaluate.sources import flux_levels, injected_snr, run_sources_benchmark, spectra_per_map
-from astroclean.evaluate.sources_report import REPORT_FILES, update_sources_docs, write_sources_report
+from astroclean.evaluate.report import update_docs_page
+from astroclean.evaluate.sources_report import REPORT_FILES, write_sources_report
 from astroclean.evaluate.sources_summary import evaluate_targets, summarise_levels
 from test_sources_photometry import GaussianPsf, stamp_sources
 
@@ -112,13 +113,13 @@ def test_report_files_docs_page_and_no_overwrite(tmp_path):
     page = tmp_path / "docs" / "page.md"
     page.parent.mkdir()
     page.write_text("intro\n<!-- benchmark-report:begin -->\nPLACEHOLDER-OLD\n<!-- benchmark-report:end -->\nafter\n")
-    update_sources_docs(page, tmp_path / "rep")
+    update_docs_page(page, tmp_path / "rep", plots=())
     new = page.read_text()
     assert new.startswith("intro") and new.endswith("after\n") and "PLACEHOLDER-OLD" not in new
     assert "](../rep/flux_ratio.png)" in new and "### Targets" in new
     page.write_text("no markers")
     with pytest.raises(AstrocleanFileError, match="markers"):
-        update_sources_docs(page, tmp_path / "rep")
+        update_docs_page(page, tmp_path / "rep", plots=())
 
 
 def test_helpers():

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import AstrocleanValueError
 from .cosmic import product_name
-from .tasks import TaskSpec, WorkUnit
+from .tasks import TaskSpec
 
 
 @lru_cache(maxsize=None)

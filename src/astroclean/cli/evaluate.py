@@ -111,7 +111,8 @@ def run_sources(args) -> int:
     """Run the compact-source benchmark and write its report; 1 when a target fails, else 0."""
     from ..evaluate.report import DOCS_BEGIN, DOCS_END
     from ..evaluate.sources import sources_benchmark
-    from ..evaluate.sources_report import REPORT_FILES, update_sources_docs, write_sources_report
+    from ..evaluate.report import update_docs_page
+    from ..evaluate.sources_report import REPORT_FILES, write_sources_report
     from ..io.write import check_writable
 
     outdir = Path(args.output)
@@ -141,7 +142,7 @@ def run_sources(args) -> int:
     written = write_sources_report(bench, outdir, overwrite=args.overwrite, command=command)
     _say(f"done in {time.perf_counter() - start:.0f} s; wrote {', '.join(sorted(written))} to {outdir}")
     if args.docs:
-        _say(f"updated {update_sources_docs(args.docs, outdir)}")
+        _say(f"updated {update_docs_page(args.docs, outdir, plots=())}")
     for t in bench.targets:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[t["passed"]]
         print(f"{verdict}  {t['name']}: {t['value']} (goal {t['goal']})")

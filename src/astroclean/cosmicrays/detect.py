@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import AstrocleanValueError
-from ..image import Image, as_image
+from ..image import as_image
 from ..inference import Predictor, normalise
 from ..models import create_model, get_card
 from .inpaint import fill_masked

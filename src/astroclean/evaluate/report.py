@@ -338,12 +338,14 @@ def write_report(results, outdir, *, overwrite: bool = False, analyses=tuple(ANA
 DOCS_BEGIN, DOCS_END = "<!-- benchmark-report:begin -->", "<!-- benchmark-report:end -->"
 
 
-def update_docs_page(page, report_dir) -> Path:
+def update_docs_page(page, report_dir, *, plots=None) -> Path:
     """Put ``report_dir/table.md`` (and timing.md) between the markers of a docs page, links made relative to it.
 
     The page keeps its hand-written text; only the part between
     ``<!-- benchmark-report:begin -->`` and ``<!-- benchmark-report:end -->``
-    is replaced (headings one level down). Written atomically.
+    is replaced (headings one level down). Written atomically. ``plots``:
+    image files of ``report_dir`` appended under "Plots" (default: the
+    cosmic-ray benchmark's; ``()`` when ``table.md`` embeds its own).
 
     Raises
     ------
@@ -367,9 +369,11 @@ def update_docs_page(page, report_dir) -> Path:
     body = "\n".join(parts)
     body = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", body, flags=re.M)
     body = re.sub(r"\]\(([\w.\-]+\.(?:png|md|ecsv))\)", lambda m: f"]({prefix}/{m.group(1)})", body)
-    plots = ["roc.png", "pr.png"] + [f for files in ANALYSES.values() for f in files if f.endswith(".png")]
+    if plots is None:
+        plots = ["roc.png", "pr.png"] + [f for files in ANALYSES.values() for f in files if f.endswith(".png")]
     images = "\n".join(f"![{name[:-4]}]({prefix}/{name})" for name in plots if (report_dir / name).is_file())
     head, rest = text.split(DOCS_BEGIN, 1)
     tail = rest.split(DOCS_END, 1)[1]
-    new = f"{head}{DOCS_BEGIN}\n\n{body}\n### Plots\n\n{images}\n\n{DOCS_END}{tail}"
+    plot_section = f"### Plots\n\n{images}\n\n" if images else ""
+    new = f"{head}{DOCS_BEGIN}\n\n{body}\n{plot_section}{DOCS_END}{tail}"
     return atomic_write(page, lambda tmp: Path(tmp).write_text(new), overwrite=True)

@@ -31,10 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..simulate.far_infrared_psf import GAMMA_DRA_MJY
+
 __all__ = ["GAMMA_DRA_MJY", "GAMMA_DRA_RADEC", "gamma_dra_photometry", "band_of", "model_for_band"]
 
 #: Calibration fluxes of gamma Dra (mJy) at 70, 100 and 160 um (the PACS photometer model fluxes).
-GAMMA_DRA_MJY = {"blue": 3283.0, "green": 1604.0, "red": 621.0}
 #: ICRS position (deg) of gamma Dra (17h56m36.37s +51d29m20.0s; proper motion ~0.2" over 2000-2010, ignored).
 GAMMA_DRA_RADEC = (269.151541667, 51.488888889)
 _WAVELENGTH_TO_BAND = {70: "blue", 100: "green", 160: "red"}

@@ -7,23 +7,22 @@ PASS/FAIL, flux ratios per level, spectra per scale, pixel statistics,
 gamma Dra, throughput, provenance), ``sources.ecsv`` (every source),
 ``levels.ecsv``, ``spectra.ecsv``, ``pixels.ecsv``, ``gamma_dra.ecsv`` (when
 run), ``flux_ratio.png``, ``power_spectra.png`` and ``example_cutout.png``.
-:func:`update_sources_docs` puts ``table.md`` between the benchmark-report
+:func:`astroclean.evaluate.report.update_docs_page` puts ``table.md`` between the benchmark-report
 markers of a docs page.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AstrocleanFileError
 from ..io.write import atomic_write, check_writable
-from .report import DOCS_BEGIN, DOCS_END, _fmt, _md_table
+from .report import _fmt, _md_table
 
-__all__ = ["write_sources_report", "markdown_sources_report", "update_sources_docs", "REPORT_FILES"]
+__all__ = ["write_sources_report", "markdown_sources_report", "REPORT_FILES"]
 
 REPORT_FILES = ("table.md", "sources.ecsv", "levels.ecsv", "spectra.ecsv", "pixels.ecsv", "flux_ratio.png",
                 "power_spectra.png", "example_cutout.png")
@@ -271,32 +270,3 @@ def write_sources_report(bench, outdir, *, overwrite: bool = False, command=None
     put("table.md", lambda tmp: Path(tmp).write_text(text))
     return written
 
-
-def update_sources_docs(page, report_dir) -> Path:
-    """Put ``report_dir/table.md`` between the benchmark-report markers of ``page`` (links made relative to it).
-
-    The hand-written text outside ``<!-- benchmark-report:begin -->`` ...
-    ``<!-- benchmark-report:end -->`` is kept; headings go one level down.
-
-    Raises
-    ------
-    AstrocleanFileError
-        The page or the report is missing, or the page has no markers.
-    """
-    import os
-
-    page, report_dir = Path(page), Path(report_dir)
-    for path in (page, report_dir / "table.md"):
-        if not path.is_file():
-            raise AstrocleanFileError(f"{path} does not exist")
-    text = page.read_text()
-    if DOCS_BEGIN not in text or DOCS_END not in text:
-        raise AstrocleanFileError(f"{page} has no {DOCS_BEGIN} ... {DOCS_END} markers to put the report between")
-    prefix = Path(os.path.relpath(report_dir, page.parent)).as_posix()
-    body = (report_dir / "table.md").read_text()
-    body = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", body, flags=re.M)
-    body = re.sub(r"\]\(([\w.\-]+\.(?:png|md|ecsv))\)", lambda m: f"]({prefix}/{m.group(1)})", body)
-    head, rest = text.split(DOCS_BEGIN, 1)
-    tail = rest.split(DOCS_END, 1)[1]
-    new = f"{head}{DOCS_BEGIN}\n\n{body}\n{DOCS_END}{tail}"
-    return atomic_write(page, lambda tmp: Path(tmp).write_text(new), overwrite=True)

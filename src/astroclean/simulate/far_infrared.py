@@ -239,7 +239,6 @@ def make_cutout_set(n: int, *, split: str, band: str = "blue", mode: str = "scan
         psf = load_pacs_psf(band, pixel_scale_arcsec=PIXEL_SCALE_ARCSEC[(band, mode)])
     which = _pick_backgrounds(bgs, n, rng)
     lo, hi = np.log(flux_range[0]), np.log(flux_range[1])
-    c = size // 2
     out = {k: np.empty((n, size, size), np.float32) for k in ("image", "background", "source")}
     centre = np.empty((n, 2))
     centre_true = np.empty((n, 2))

@@ -90,7 +90,8 @@ def _add_sources_parser(sub):
                    help="allow an architecture without weights (e.g. pconv-unet): plumbing test only")
     s.add_argument("--band", default="blue", choices=["blue", "green", "red"], help="PACS band (default blue)")
     s.add_argument("--mode", default="scan", choices=["scan", "chopnod"], help="observing mode (default scan)")
-    s.add_argument("--n-maps", type=int, default=12, help="held-out maps (default 12: each background twice)")
+    s.add_argument("--n-maps", type=int, default=48,
+                   help="held-out maps (default 48: each background 8 times, ~216 sources per level)")
     s.add_argument("--per-level", type=int, default=6, help="sources per flux level per map (default 6)")
     s.add_argument("--quick", action="store_true", help="2 maps, 2 sources per level: a smoke test")
     s.add_argument("--snr-limit", type=float, default=5.0, help="detection limit on the injected S/N (default 5)")

@@ -294,7 +294,7 @@ def run_sources_benchmark(maps, remove, *, psf, noise=None, snr_limit: float = 5
                             example=example, meta=meta)
 
 
-def sources_benchmark(*, model="pacs-blue", band: str = "blue", mode: str = "scan", n_maps: int = 12,
+def sources_benchmark(*, model="pacs-blue", band: str = "blue", mode: str = "scan", n_maps: int = 48,
                       per_level: int = 6, rng=0, device=None, batch_size: int = 64, snr_limit: float = 5.0,
                       data_dir=None, allow_untrained: bool = False, log=None) -> SourcesBenchmark:
     """The full benchmark: held-out maps from :func:`make_source_maps`, ``remove_compact_sources``, gamma Dra.

@@ -70,10 +70,11 @@ def markdown_sources_report(bench, *, command=None) -> str:
                        [[t["name"], t["value"], t["goal"], _verdict(t["passed"])] for t in bench.targets])
     lines.append("")
     lines += ["## Flux ratio (measured / injected) per level", "",
-              "Median and interquartile range; rows marked *below limit* are shown, not judged. ", ""]
+              "Median (+- the half-width of its 68% bootstrap interval: how well this many sources pin it down) "
+              "and interquartile range; rows marked *below limit* are shown, not judged. ", ""]
     body = [[_fmt(r["flux"]), r["population"], r["n"], f"{r['n_measured']}/{r['n_annulus']}",
-             _fmt(r["median_ratio"], 4), _fmt(r["iqr_ratio"], 4), _fmt(r["median_ratio_annulus"], 4),
-             _fmt(r["iqr_ratio_annulus"], 4),
+             f"{_fmt(r['median_ratio'], 4)} +- {_fmt(r['median_err'], 3)}", _fmt(r["iqr_ratio"], 4),
+             f"{_fmt(r['median_ratio_annulus'], 4)} +- {_fmt(r['median_err_annulus'], 3)}", _fmt(r["iqr_ratio_annulus"], 4),
              ("ok" if r["ratio_ok"] else "FAIL") + " / " + ("ok" if r["iqr_ok"] else "FAIL") if r["judged"] else "-"]
             for r in bench.levels]
     lines += _md_table(["flux (Jy)", "population", "n", "measured net/ann", "median (net)", "IQR (net)",

@@ -83,6 +83,11 @@ class ModelCard:
                     text = ", ".join(f"{k} {v}" for k, v in numbers.items() if k.startswith(("TPR at FPR 1e-4",
                                                                                            "precision")))
                     lines.append(f"  benchmark[{flavour}]: {text}")
+            elif isinstance(value, dict) and "targets" in value:
+                for target in value["targets"]:
+                    lines.append(f"  benchmark: {target['verdict']} {target['target']}: {target['measured']}")
+            elif isinstance(value, dict) and len(str(value)) > 160:
+                lines.append(f"  {key}: {', '.join(value)}")
             else:
                 lines.append(f"  {key}: {value}")
         if self.training_command:

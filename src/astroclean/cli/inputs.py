@@ -119,5 +119,5 @@ def run_batch_command(spec, args) -> int:
         print(f"(table limited to failures, first {MAX_TABLE_ROWS}; every task is in {report.manifest})")
     skipped = f", {report.n_skipped} skipped (already done)" if report.n_skipped else ""
     print(f"{report.n_done} done, {report.n_failed} failed{skipped} in {report.seconds:.1f} s "
-          f"({report.executor}); products in {args.output}/, manifest {report.manifest}")
+          f"({report.executor}); products in {Path(args.output)}/, manifest {report.manifest}")
     return 1 if report.n_failed else 0

@@ -152,7 +152,7 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
     size : int
         Cutout side (the model was trained on 96).
     snr_annulus : (float, float), optional
-        Annulus of the SNR measurement (default: the mask module's).
+        Annulus of the SNR measurement (default: the mask table's, from the card).
     photometry : bool
         Also measure fluxes (aperture-corrected) and the annulus flux.
     batch_size : int
@@ -180,8 +180,8 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
     table = _mask_table(card, band, mode)
     use = np.flatnonzero(pos.usable)
     x, y = pos.x[use], pos.y[use]
-    snr_kwargs = {} if snr_annulus is None else {"annulus": snr_annulus}
-    snr = measure_snr(data, x, y, **snr_kwargs).snr
+    snr = measure_snr(data, x, y, annulus=table.annulus if snr_annulus is None else snr_annulus,
+                      peak_radius=table.peak_radius).snr
     radius = table.radius(np.nan_to_num(snr, nan=0.0)).astype(float)
     finite = data[np.isfinite(data)]
     noise = 1.4826 * float(np.median(np.abs(finite - np.median(finite)))) if finite.size else None

@@ -63,12 +63,14 @@ def run(args) -> int:
     if args.task == "sources":
         return _run_sources(args)
     from ..inference.device import set_threads
-    from ..training.cosmicrays import config_from_args, train_cosmic_ray_model
+    from ..training.cosmicrays import train_cosmic_ray_model
+    from ..training.export import config_from_args
+    from ..training.loop import TrainConfig
 
     set_threads(args.threads)
     command = "astroclean " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
     _, card, _ = train_cosmic_ray_model(
-        args.flavour, name=args.name, config=config_from_args(args), n_patches=args.n_patches,
+        args.flavour, name=args.name, config=config_from_args(TrainConfig, args), n_patches=args.n_patches,
         val_patches=args.val_patches, patch_size=args.patch_size, rng=args.seed, data_dir=args.data_dir,
         output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command)
     print(card.summary())
@@ -77,12 +79,13 @@ def run(args) -> int:
 
 def _run_sources(args) -> int:
     from ..inference.device import set_threads
-    from ..training.sources import config_from_args, train_source_model
+    from ..training.export import config_from_args
+    from ..training.sources import SourceTrainConfig, train_source_model
 
     set_threads(args.threads)
     command = "astroclean " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
     _, card, _ = train_source_model(
-        args.band, name=args.name, config=config_from_args(args), n_train=args.n_train, n_val=args.n_val,
+        args.band, name=args.name, config=config_from_args(SourceTrainConfig, args), n_train=args.n_train, n_val=args.n_val,
         mode=args.mode, rng=args.seed, output_dir=args.output, overwrite=args.overwrite, device=args.device,
         command=command)
     print(card.summary())

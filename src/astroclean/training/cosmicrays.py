@@ -13,7 +13,6 @@ Example
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ from ..image import as_image
 from ..inference.normalise import DESCRIPTION, normalise
 from ..metrics import tpr_at_fpr_by_signal
 from ..models.card import ModelCard
-from .export import export_model
+from .export import export_model, training_time_text
 from .loop import TrainConfig, train_detector
 
 INSTRUMENTS = {
@@ -118,7 +117,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                        f"library (astroclean.simulate, split 'train') and simulated tracks injected into the "
                        f"'train' {flavour} backgrounds (disjoint from the benchmark set) and simulated star fields, "
                        "with sky-level and gain augmentation; seed " + str(seed)),
-        training_command=command, training_time=f"{minutes:.1f} min on {_device_text(device)}",
+        training_command=command, training_time=training_time_text(minutes, device),
         metrics={"validation_tpr_at_1e-4_fpr_above_1.5_sigma": round(float(best["val_score"]), 4),
                  "benchmark": "see docs/benchmark.md (filled in by scripts/update_model_cards.py)"},
         extra={"config": config.to_dict(), "history": history, "flavour": flavour, "patch_size": patch_size},
@@ -127,17 +126,3 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
         card = export_model(model, card, directory=output_dir, overwrite=overwrite)
         log(f"wrote {output_dir}/{card.weights_file} (sha256 {card.sha256[:12]}...) and its card")
     return model, card, history
-
-
-def _device_text(device) -> str:
-    import torch
-
-    from ..inference.device import select_device
-
-    dev = select_device(device)
-    return f"{dev.type} ({torch.get_num_threads()} threads)" if dev.type == "cpu" else str(dev)
-
-
-def config_from_args(args) -> TrainConfig:
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and v is not None})

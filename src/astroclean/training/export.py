@@ -28,3 +28,20 @@ def export_model(model, card: ModelCard, *, directory, overwrite: bool = False) 
     final = dataclasses.replace(card, weights_file=weights.name, sha256=file_sha256(weights))
     atomic_write(directory / f"{card.name}.json", final.write, overwrite=overwrite)
     return final
+
+
+def training_time_text(minutes: float, device) -> str:
+    """``"19.6 min on cpu (2 threads)"``: the card's ``training_time``."""
+    import torch
+
+    from ..inference.device import select_device
+
+    dev = select_device(device)
+    where = f"{dev.type} ({torch.get_num_threads()} threads)" if dev.type == "cpu" else str(dev)
+    return f"{minutes:.1f} min on {where}"
+
+
+def config_from_args(config_class, args):
+    """A training-config dataclass from parsed CLI ``args``: the fields given (not None), defaults for the rest."""
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    return config_class(**{k: v for k, v in vars(args).items() if k in fields and v is not None})

@@ -21,7 +21,6 @@ Example
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 from dataclasses import asdict, dataclass
 
@@ -34,7 +33,7 @@ from ..models.card import ModelCard
 from ..models.registry import build_architecture
 from ..sources.masks import DEFAULT_MASK_TABLES, hole_masks
 from ..sources.normalise import DESCRIPTION, normalise_cutouts
-from .export import export_model
+from .export import export_model, training_time_text
 from .inpainting import FrozenEncoder, inpainting_loss
 from .loop import _augment, _channels_last
 
@@ -272,7 +271,7 @@ def train_source_model(band: str = "blue", *, name: str, config: SourceTrainConf
                        f"holes from the mask table below centred on a catalogue position up to 2 px from the source; "
                        f"augmented with flips and rotations (rolls <= {config.max_shift} px); seeds {seed} (train), "
                        f"{seed + 1000} (validation)"),
-        training_command=command, training_time=f"{minutes:.1f} min on {_device_text(device)}",
+        training_command=command, training_time=training_time_text(minutes, device),
         metrics=metrics,
         extra={"mask_table": table.to_dict(), "band": band, "mode": mode, "cutout_size": 96,
                "config": config.to_dict(), "loss_weights": {"valid": 2, "hole": 6, "style": 120, "ssim": 0.4,
@@ -284,13 +283,3 @@ def train_source_model(band: str = "blue", *, name: str, config: SourceTrainConf
         card = export_model(model, card, directory=output_dir, overwrite=overwrite)
         log(f"wrote {output_dir}/{card.weights_file} (sha256 {card.sha256[:12]}...) and its card")
     return model, card, history
-
-
-def _device_text(device) -> str:
-    dev = select_device(device)
-    return f"{dev.type} ({torch.get_num_threads()} threads)" if dev.type == "cpu" else str(dev)
-
-
-def config_from_args(args) -> SourceTrainConfig:
-    fields = {f.name for f in dataclasses.fields(SourceTrainConfig)}
-    return SourceTrainConfig(**{k: v for k, v in vars(args).items() if k in fields and v is not None})

@@ -110,12 +110,13 @@ class SourcesTask(TaskSpec):
         from ..simulate.far_infrared_psf import load_pacs_psf
         from ..sources.catalog import positions_from_table, validate_positions
         from ..sources.detect import detect_sources
+        from ..sources.photometry import pixel_scale_arcsec
 
         if self.catalog is not None:
             return positions_from_table(_catalog(str(self.catalog)), shape=image.shape, wcs=image.wcs,
                                         one_based=self.one_based)
         band = self.band or (_card(self.model).extra or {}).get("band", "blue")
-        fwhm = load_pacs_psf(band, pixel_scale_arcsec=_pixel_scale(image.wcs)).fwhm_pixels
+        fwhm = load_pacs_psf(band, pixel_scale_arcsec=pixel_scale_arcsec(image.wcs)).fwhm_pixels
         found = detect_sources(image.data, nsigma=self.detect, fwhm=fwhm, mask=image.mask, variance=image.variance)
         return validate_positions(found["x"], found["y"], shape=image.shape)
 
@@ -137,14 +138,6 @@ class SourcesTask(TaskSpec):
         _write_table(outputs[2], result.table, provenance, overwrite=overwrite)
         status = np.asarray(result.table["status"], dtype=str)
         return {"sources": int(np.sum(status == "ok")), "skipped": int(np.sum(np.char.startswith(status, "skipped")))}
-
-
-def _pixel_scale(wcs):
-    if wcs is None or not wcs.has_celestial:
-        return None
-    from astropy.wcs.utils import proj_plane_pixel_scales
-
-    return float(np.mean(proj_plane_pixel_scales(wcs.celestial)) * 3600)
 
 
 def _write_table(path, table, provenance, *, overwrite):

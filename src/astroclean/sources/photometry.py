@@ -37,7 +37,7 @@ from ..errors import AstrocleanValueError
 from ..image import native_float
 from ..metrics.photometry import aperture_flux
 
-__all__ = ["measure_sources", "radius_label", "DEFAULT_RADII", "DEFAULT_ANNULUS"]
+__all__ = ["measure_sources", "pixel_scale_arcsec", "radius_label", "DEFAULT_RADII", "DEFAULT_ANNULUS"]
 
 #: Aperture radii in pixels of the band's native map (PACS 1.6"/px blue and green, 3.2"/px red: the PSF
 #: FWHM is 3.5, 4.3 and 3.6 px, so the same pixel radii fit all three bands).
@@ -95,12 +95,19 @@ def _hole_encircled_energy(psf, hole, x, y, radii, subsample):
     return ee.reshape(radii.size, x.size)  # the stamp holds its share of 1 Jy: EE relative to the total flux
 
 
-def _check_pixel_scale(psf, wcs):
-    if wcs is None or getattr(psf, "pixel_scale_arcsec", None) is None:
-        return
+def pixel_scale_arcsec(wcs) -> float | None:
+    """Mean pixel scale (arcsec) of a celestial WCS; None without one."""
+    if wcs is None or not wcs.has_celestial:
+        return None
     from astropy.wcs.utils import proj_plane_pixel_scales
 
-    scale = float(np.mean(proj_plane_pixel_scales(wcs.celestial))) * 3600.0
+    return float(np.mean(proj_plane_pixel_scales(wcs.celestial))) * 3600.0
+
+
+def _check_pixel_scale(psf, wcs):
+    scale = pixel_scale_arcsec(wcs)
+    if scale is None or getattr(psf, "pixel_scale_arcsec", None) is None:
+        return
     if abs(scale / psf.pixel_scale_arcsec - 1) > 0.01:
         raise AstrocleanValueError(
             f"the map has {scale:.3f} arcsec/pixel but the PSF is sampled at {psf.pixel_scale_arcsec:.3f}; "

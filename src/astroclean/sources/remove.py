@@ -222,16 +222,11 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
 
 def _photometry(rows, use, data, background, x, y, *, band, error, img, wcs, covered, radius, snr):
     from ..simulate.far_infrared_psf import load_pacs_psf
-    from .photometry import measure_sources
+    from .photometry import measure_sources, pixel_scale_arcsec
 
     if error is None and img.variance is not None:
         error = np.sqrt(img.variance)
-    scale = None
-    if wcs is not None and wcs.has_celestial:
-        from astropy.wcs.utils import proj_plane_pixel_scales
-
-        scale = float(np.mean(proj_plane_pixel_scales(wcs.celestial)) * 3600)
-    psf = load_pacs_psf(band, pixel_scale_arcsec=scale)
+    psf = load_pacs_psf(band, pixel_scale_arcsec=pixel_scale_arcsec(wcs))
     phot = measure_sources(data, background, x, y, psf=psf, error=error, mask_radius=radius, hole=covered, snr=snr)
     skip = {"id", "x", "y", "ra", "dec", "snr", "mask_radius"}
     for name in phot.colnames:

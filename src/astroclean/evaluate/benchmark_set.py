@@ -49,7 +49,7 @@ from ..io.npz import load_npz, save_npz
 from .cases import BenchmarkCase
 
 __all__ = ["RECIPE_VERSION", "RECIPES", "build_benchmark_set", "save_benchmark_set", "load_benchmark_set",
-           "set_digest"]
+           "set_digest", "UNSEEN_PREFIX", "UNSEEN_FRAMES"]
 
 #: Bump whenever a recipe or the way a recipe is turned into cases changes.
 RECIPE_VERSION = "1"
@@ -63,6 +63,12 @@ _BACKGROUNDS = {
     "crowded": ["2mass_k_galactic_centre[:, 540:]", "spitzer_irac_galactic_plane[:, 770:]",
                 "simulated_dense_field_benchmark"],
 }
+
+#: Prefix of the benchmark groups made of unseen-instrument frames (one group per frame).
+UNSEEN_PREFIX = "unseen:"
+#: Frames of the unseen-instrument part (``astroclean.simulate.registry_frames``, role "unseen").
+UNSEEN_FRAMES = ("ukirt_wfcam_ukidss", "saao_1m_ste3", "kpno_m51_iraf", "aspen_cg16_amateur",
+                 "gemini_gmos_s_spectrum")
 
 #: Named recipes. ``density`` is the fraction of good pixels covered by injected
 #: footprints, drawn log-uniformly per case; ``snr_range`` the peak S/N of each hit
@@ -78,6 +84,20 @@ RECIPES = {
         "realisations": {"space": 3, "ground": 3, "crowded": 3},
         "density": {"space": [0.005, 0.04], "ground": [0.002, 0.02], "crowded": [0.002, 0.02]},
         "snr_range": [3.0, 3000.0],
+        "simulated_fraction": 0.0,
+        "detector_variance_kinds": ["rms"],
+    },
+    "unseen": {
+        "description": "frames from instruments no shipped model trains or tunes on (UKIRT WFCAM, SAAO 1.0 m, "
+                       "KPNO, an amateur CG16, Gemini GMOS-S), tiled to <= 256 px, 3 injections each, real "
+                       "held-out hits only, peak S/N 5-500; one group per instrument",
+        "seed": 20261201,
+        "backgrounds": {UNSEEN_PREFIX + n: [n] for n in UNSEEN_FRAMES},
+        "tile": 256,
+        "crop": None,
+        "realisations": {UNSEEN_PREFIX + n: 3 for n in UNSEEN_FRAMES},
+        "density": {UNSEEN_PREFIX + n: [0.002, 0.02] for n in UNSEEN_FRAMES},
+        "snr_range": [5.0, 500.0],
         "simulated_fraction": 0.0,
         "detector_variance_kinds": ["rms"],
     },
@@ -121,10 +141,16 @@ def _digest(*arrays) -> str:
 
 def _kind(name: str) -> str:
     base = name.split("[")[0]
+    if base in UNSEEN_FRAMES:
+        return "unseen"
     return next((s.kind for s in CATALOGUE if s.name == base), "unknown")
 
 
 def _select(flavour, names):
+    if flavour.startswith(UNSEEN_PREFIX):
+        from ..simulate.registry_frames import load_registry_frames
+
+        return load_registry_frames("unseen", names=names)
     frames = {b.name: b for b in load_backgrounds(flavour, _SPLIT)}
     missing = [n for n in names if n not in frames]
     if missing:
@@ -211,8 +237,11 @@ def build_benchmark_set(name="default", *, rng=None) -> list:
     label = name if isinstance(name, str) else "custom"
     common = {"recipe": label, "recipe_version": RECIPE_VERSION, "library_size": len(library)}
     cases = []
-    for f_index, flavour in enumerate(FLAVOURS):
-        for b_index, bg in enumerate(_select(flavour, recipe["backgrounds"].get(flavour, []))):
+    groups = list(FLAVOURS) + [g for g in recipe["backgrounds"] if g not in FLAVOURS]
+    for f_index, flavour in enumerate(groups):
+        if not recipe["backgrounds"].get(flavour):
+            continue
+        for b_index, bg in enumerate(_select(flavour, recipe["backgrounds"][flavour])):
             frame = bg
             if recipe.get("crop"):
                 c = int(recipe["crop"])

@@ -15,7 +15,7 @@ def add_parser(subparsers):
     tasks = p.add_subparsers(dest="task", required=True)
     cr = tasks.add_parser("cosmic-rays", help="train a cosmic-ray detector")
     cr.add_argument("--flavour", required=True,
-                    help="training backgrounds: ground, space, crowded, or a mix such as ground+crowded")
+                    help="training backgrounds: ground, space, crowded, a mix such as ground+crowded, or all")
     cr.add_argument("--name", required=True, help="model name (card and weights file)")
     cr.add_argument("-o", "--output", default=None, help="directory for weights + card (default: do not export)")
     cr.add_argument("--data-dir", default=None, help="real data folder (default: $ASTROCLEAN_DATA_DIR)")
@@ -31,6 +31,16 @@ def add_parser(subparsers):
     cr.add_argument("--attention", action="store_true", default=None)
     cr.add_argument("--loss", default=None, help="bce, bce+dice, focal, focal+dice")
     cr.add_argument("--seed", type=int, default=0)
+    cr.add_argument("--in-channels", dest="in_channels", type=int, default=None, choices=[1, 2],
+                    help="1: the normalised image; 2: plus the per-pixel noise channel (default 1)")
+    cr.add_argument("--target-snr", type=float, default=0.0,
+                    help="train on the charge core: injected pixels at least this many sigma (e.g. 1.0); "
+                         "0 (default) = the 3x3-dilated footprint of the version-1 models")
+    cr.add_argument("--wide", action="store_true",
+                    help="wide training data: extra real backgrounds, simulated fields of PSF FWHM 0.8-8 px "
+                         "(stars, crowded, galaxy-dominated) and detector artefacts as negatives")
+    cr.add_argument("--dilate", type=int, default=0,
+                    help="post-threshold dilation recorded in the card as the model's default (default 0)")
     cr.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     cr.add_argument("--device", default=None)
     cr.add_argument("--overwrite", action="store_true")
@@ -72,7 +82,8 @@ def run(args) -> int:
     _, card, _ = train_cosmic_ray_model(
         args.flavour, name=args.name, config=config_from_args(TrainConfig, args), n_patches=args.n_patches,
         val_patches=args.val_patches, patch_size=args.patch_size, rng=args.seed, data_dir=args.data_dir,
-        output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command)
+        output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command,
+        target_snr=args.target_snr, wide=args.wide, default_dilate=args.dilate)
     print(card.summary())
     return 0
 

@@ -44,7 +44,11 @@ class CosmicRayResult:
     threshold : float
     model : str
     meta : dict
-        Model sha256, normalisation method, timings, counts.
+        Model sha256, normalisation method, timings, counts; with ``fpr``, the target and the
+        estimated threshold (``fpr_target``, ``threshold_logit``).
+    logit : ndarray of float32
+        The network's logit per pixel (``probability = sigmoid(logit)``): it keeps the ranking where
+        the float32 probability saturates at exactly 1. Same NaN/bad conventions as ``probability``.
     """
 
     mask: np.ndarray
@@ -53,6 +57,7 @@ class CosmicRayResult:
     threshold: float
     model: str
     meta: dict = field(default_factory=dict)
+    logit: np.ndarray | None = None
 
     @property
     def n_pixels(self) -> int:
@@ -61,13 +66,43 @@ class CosmicRayResult:
 
 
 def check_threshold(threshold) -> float:
-    try:
-        value = float(threshold)
-    except (TypeError, ValueError):
-        raise AstrocleanValueError(f"threshold must be a number in (0, 1), got {threshold!r}") from None
-    if not 0.0 < value < 1.0:
-        raise AstrocleanValueError(f"threshold must be in (0, 1), got {threshold}")
-    return value
+    from .fpr import check_open_interval
+
+    return check_open_interval(threshold, "threshold", 0.0, 1.0)
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p) - np.log1p(-p))
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def tiled_logits(predictor: Predictor, x: np.ndarray) -> np.ndarray:
+    """Logits of a ``(y, x)`` or ``(C, y, x)`` input, tiled exactly like :class:`Predictor` does.
+
+    TODO(floor): the floor's ``Predictor.dense`` takes (C, y, x) and the card's activation; this
+    local version exists until it lands.
+    """
+    import torch
+
+    from ..inference.tiling import tile_windows
+
+    x = x[None] if x.ndim == 2 else x
+    halo, tile = predictor.halo, predictor.tile
+    padded = np.pad(x, ((0, 0), (halo, halo), (halo, halo)), mode="symmetric") if halo else x
+    out = np.empty(x.shape[1:], dtype=np.float32)
+    for core, window in tile_windows(x.shape[1:], tile=tile, halo=halo):
+        batch = torch.from_numpy(np.ascontiguousarray(padded[(slice(None), *window)], dtype=np.float32))[None]
+        batch = batch.to(predictor.device)
+        if predictor.channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            res = predictor.model(batch)[0, 0].float().cpu().numpy()
+        h, w = core[0].stop - core[0].start, core[1].stop - core[1].start
+        out[core] = res[halo:halo + h, halo:halo + w]
+    return out
 
 
 def _cast_like(cleaned: np.ndarray, dtype_name: str) -> np.ndarray:
@@ -109,44 +144,69 @@ class CosmicRayDetector:
         self.name = model
         self.card = card
         self.predictor = Predictor(network, device=device, tile=tile)
+        self.channels = int(card.extra.get("inputs", {}).get("channels", 1)) if isinstance(card.extra, dict) else 1
+        self.default_dilate = int(card.extra.get("default_dilate", 0)) if isinstance(card.extra, dict) else 0
+
+    def logits(self, img):
+        """``(logit map, info)`` of an Image (no masking applied)."""
+        from .features import network_input
+
+        x, info = network_input(img, channels=self.channels)
+        return tiled_logits(self.predictor, x), info
 
     def detect(self, image, *, mask=None, threshold: float | None = None, saturation: float | None = None,
-               dilate: int = 0, inpaint: bool = False, fill: str = "biharmonic") -> CosmicRayResult:
+               dilate: int | None = None, inpaint: bool = False, fill: str = "biharmonic",
+               fpr: float | None = None) -> CosmicRayResult:
         """Detect cosmic rays in one image; see :func:`detect_cosmic_rays` for the parameters."""
+        from .fpr import check_fpr, flip_image, threshold_from_scores
+
         threshold = check_threshold(self.card.default_threshold if threshold is None else threshold)
-        if dilate < 0 or int(dilate) != dilate:
+        dilate = self.default_dilate if dilate is None else dilate
+        if isinstance(dilate, bool) or dilate < 0 or int(dilate) != dilate:
             raise AstrocleanValueError(f"dilate must be a non-negative integer, got {dilate}")
+        if fpr is not None:
+            fpr = check_fpr(fpr)
         start = time.perf_counter()
         img = as_image(image, mask=mask, saturation=saturation)
-        x, norm = normalise(img)
-        method = norm.method
-        del norm  # the sky and noise maps are not needed any more: keep the peak memory down
-        probability = self.predictor(x)
-        del x
+        logit, info = self.logits(img)
+        method = info["normalisation"]
         bad = img.mask
+        logit[bad] = -np.inf
+        extra = {}
+        t_logit = _logit(threshold)
+        if fpr is not None:
+            _, norm = normalise(img)
+            flipped = img.replace(data=flip_image(np.where(bad, norm.sky, img.data), norm.sky))
+            del norm
+            flip_logit, _ = self.logits(flipped)
+            t_logit = threshold_from_scores(flip_logit, fpr, mask=bad)
+            threshold = float(_sigmoid(t_logit))
+            extra = {"fpr_target": fpr, "threshold_logit": t_logit, "threshold_source": "fpr (sign-flipped frame)"}
+        probability = _sigmoid(logit).astype(np.float32)
         probability[bad] = 0.0
-        crmask = probability >= threshold
+        crmask = logit >= t_logit
         if dilate:
             crmask = ndimage.binary_dilation(crmask, iterations=int(dilate)) & ~bad
         nonfinite = ~np.isfinite(img.data)
         probability[nonfinite] = np.nan
+        logit[nonfinite] = np.nan
         cleaned = None
         if inpaint:
             filled = fill_masked(img.data, crmask, exclude=bad, method=fill)
             cleaned = _cast_like(filled, img.meta.get("input_dtype", str(img.dtype)))
         meta = {"model_sha256": self.card.sha256, "normalisation": method, "seconds": time.perf_counter() - start,
                 "dilate": int(dilate), "fill": fill if inpaint else None, "name": img.name,
-                "n_bad": int(bad.sum())}
+                "n_bad": int(bad.sum()), "noise_channel": info.get("noise_channel"), **extra}
         return CosmicRayResult(mask=crmask, probability=probability, cleaned=cleaned, threshold=threshold,
-                               model=self.name, meta=meta)
+                               model=self.name, meta=meta, logit=logit)
 
 
 _DETECTORS: dict = {}
 
 
 def detect_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshold: float | None = None,
-                       saturation: float | None = None, dilate: int = 0, inpaint: bool = False,
-                       fill: str = "biharmonic", device=None) -> CosmicRayResult:
+                       saturation: float | None = None, dilate: int | None = None, inpaint: bool = False,
+                       fill: str = "biharmonic", device=None, fpr: float | None = None) -> CosmicRayResult:
     """Find cosmic-ray pixels in a single exposure.
 
     Parameters
@@ -163,8 +223,15 @@ def detect_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshol
         Probability above which a pixel is flagged; default: the model card's.
     saturation : float, optional
         Pixels at or above this level are treated as bad (overrides SATURATE).
-    dilate : int
-        Grow the mask by this many 3x3 dilations.
+    dilate : int, optional
+        Grow the mask by this many 3x3 dilations after thresholding; default: the model card's
+        ``default_dilate`` (1 for the models trained on the charge core, whose mask is the pixels
+        with charge above the noise; 0 for the version-1 models, trained on the dilated footprint).
+    fpr : float, optional
+        Pick the threshold for this false-positive rate (e.g. ``1e-4``), estimated from the frame
+        itself (:mod:`astroclean.cosmicrays.fpr`: the scores of the sign-flipped frame); overrides
+        ``threshold`` and costs one more network pass. The threshold used is ``result.threshold``
+        and ``result.meta["threshold_logit"]``.
     inpaint : bool
         Also return ``cleaned``, with flagged pixels filled.
     fill : {"biharmonic", "median"}
@@ -190,7 +257,7 @@ def detect_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshol
         _DETECTORS.clear()  # keep at most one loaded model around
         _DETECTORS[key] = CosmicRayDetector(model, device=device)
     return _DETECTORS[key].detect(image, mask=mask, threshold=threshold, saturation=saturation, dilate=dilate,
-                                  inpaint=inpaint, fill=fill)
+                                  inpaint=inpaint, fill=fill, fpr=fpr)
 
 
 def clean_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshold: float | None = None,

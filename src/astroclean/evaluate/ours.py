@@ -63,10 +63,13 @@ class AstrocleanDetector(Detector):
     requires = ("torch",)
     distribution = "astroclean"
 
-    def __init__(self, model, *, threshold=None, device=None, tile=1024, allow_untrained=False, name=None):
+    def __init__(self, model, *, threshold=None, device=None, tile=1024, allow_untrained=False, name=None,
+                 fpr=None):
         self.model, self.device, self.tile = str(model), device, int(tile)
+        self.fpr = None if fpr is None else float(fpr)
+        self._last = None
         self.allow_untrained = bool(allow_untrained)
-        self.name = name or f"{PREFIX}{self.model}"
+        self.name = name or f"{PREFIX}{self.model}" + (f"@fpr={self.fpr:g}" if self.fpr else "")
         if threshold is not None and not 0 < float(threshold) < 1:
             raise AstrocleanValueError(f"threshold must be in (0, 1), got {threshold}")
         self._threshold = threshold
@@ -105,7 +108,10 @@ class AstrocleanDetector(Detector):
             return False
 
     def parameters(self):
-        out = {"model": self.model, "threshold": self.threshold, "untrained": self.untrained}
+        out = {"model": self.model, "threshold": self.threshold, "untrained": self.untrained,
+               "dilate": self.dilate}
+        if self.fpr:
+            out["fpr"] = self.fpr
         try:
             out["sha256"] = self._card().sha256
         except AstrocleanError:
@@ -118,22 +124,40 @@ class AstrocleanDetector(Detector):
         if self._detector is None:
             self._detector = CosmicRayDetector(self.model, device=self.device, tile=self.tile)
 
+    @property
+    def dilate(self) -> int:
+        try:
+            extra = self._card().extra
+        except AstrocleanError:
+            return 0
+        return int(extra.get("default_dilate", 0)) if isinstance(extra, dict) else 0
+
     def _run(self, prep):
         self.load()
         image = as_image(prep.data, mask=prep.mask, variance=prep.variance, saturation=prep.saturation,
                          gain=prep.gain, read_noise=prep.read_noise)
-        return self._detector.detect(image, threshold=self.threshold)
+        self._last = self._detector.detect(image, threshold=self.threshold, fpr=self.fpr)
+        return self._last
 
     def _score(self, prep):
-        return self._run(prep).probability
+        """The logit: the probability's ranking without its float32 saturation at 1."""
+        return self._run(prep).logit
 
     def _detect(self, prep):
         return self._run(prep).mask
 
     def mask_from_score(self, score: np.ndarray) -> np.ndarray:
-        """The :meth:`detect` mask from a :meth:`score` map (no second network pass)."""
+        """The :meth:`detect` mask from a :meth:`score` map (no second network pass): the logit at or
+        above the threshold's, dilated as the card says; with ``fpr``, the mask of the last run."""
+        from scipy import ndimage
+
+        if self.fpr and self._last is not None and self._last.logit is not None \
+                and self._last.logit.shape == np.shape(score):
+            return self._last.mask
+        t = float(np.log(self.threshold) - np.log1p(-self.threshold))
         with np.errstate(invalid="ignore"):
-            return np.asarray(score) >= self.threshold
+            mask = np.asarray(score) >= t
+        return ndimage.binary_dilation(mask, iterations=self.dilate) if self.dilate else mask
 
 
 class AutoAstrocleanDetector(Detector):
@@ -181,6 +205,10 @@ def make_ours(name: str, **options) -> Detector:
     """``"astroclean:auto"`` or ``"astroclean:<model>"`` (any registered model; an explicitly
     named architecture variant is allowed to run untrained)."""
     model = name[len(PREFIX):] if name.startswith(PREFIX) else name
+    if "@fpr=" in model:
+        model, fpr = model.split("@fpr=")
+        options.setdefault("fpr", float(fpr))
+        return AstrocleanDetector(model, **options)
     if model == "auto":
         return AutoAstrocleanDetector(**options)
     if name in list_detectors():

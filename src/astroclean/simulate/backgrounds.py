@@ -54,7 +54,8 @@ from ..image import Image, as_image
 from ..io.npz import load_npz, save_npz
 from ._util import PACKAGE_DATA, block_median, noise_map, read_fits_plane, resolve_data_dir
 
-__all__ = ["load_backgrounds", "write_benchmark_backgrounds", "FLAVOURS", "electrons_per_unit"]
+__all__ = ["load_backgrounds", "write_benchmark_backgrounds", "FLAVOURS", "electrons_per_unit",
+           "wide_training_backgrounds"]
 
 FLAVOURS = ("space", "ground", "crowded")
 BENCHMARK_DIR = PACKAGE_DATA / "benchmark"
@@ -109,6 +110,33 @@ CATALOGUE = (
     _Source("simulated_dense_field_train", "crowded", "", "simulated", "train", extra="20240611"),
     _Source("simulated_dense_field_benchmark", "crowded", "", "simulated", "benchmark", extra="20240612"),
 )
+
+
+#: More training backgrounds (never benchmark): instruments and samplings the first models did not see.
+#: Read by :func:`wide_training_backgrounds` (whole frames; none of them is in any benchmark split).
+WIDE_CATALOGUE = (
+    *(_Source(f"wfc3_uvis_horseshoe_{b}", "space", f"hst/wfc3_uvis_cosmic_horseshoe/hst_mos_1020228_wfc3_uvis_{b}"
+              "_drz_cutout_20asec.fits", "robust", "train", hdu=1, unit="electron/s") for b in ("f475w", "f606w", "f814w")),
+    *(_Source(f"legacy_survey_{b}", "ground", f"optical/legacy_survey_grz/J054358.0-303449.5_legacysurvey-0860m305-"
+              f"image-{b}.fits.fz", "robust", "train", unit="nanomaggy") for b in "grz"),
+    _Source("des_r_coadd", "ground", "optical/des_r/J000316.4-334804.3_DES0002-3332_r4907p01_r.fits.fz", "robust",
+            "train", unit="counts/s"),
+    _Source("dss2_horsehead_plate", "ground", "optical/HorseHead.fits", "robust", "train", unit="adu"),
+    _Source("msx_e_galactic_centre", "crowded", "far_infrared/galactic/gc_msx_e.fits", "robust", "train"),
+    _Source("bolocam_galactic_plane", "crowded", "far_infrared/galactic/gc_bolocam_gps.fits", "robust", "train"),
+)
+
+
+def wide_training_backgrounds(flavour: str, *, data_dir=None) -> list:
+    """The extra training backgrounds of ``flavour`` (:data:`WIDE_CATALOGUE` from the data folder, plus the
+    registry-package training frames of :mod:`astroclean.simulate.registry_frames` for ``"ground"``)."""
+    root = resolve_data_dir(data_dir, need=f"wide training backgrounds of flavour {flavour!r}")
+    out = [_read_source(src, root) for src in WIDE_CATALOGUE if src.flavour == flavour]
+    if flavour == "ground":
+        from .registry_frames import load_registry_frames
+
+        out += load_registry_frames("train")
+    return out
 
 
 def electrons_per_unit(image: Image) -> float:

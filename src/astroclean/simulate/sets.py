@@ -102,20 +102,29 @@ def _draw(rng, spec):
     return float(lo if lo == hi else np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
-def _star_field(flavour, size, rng):
+#: Kinds of simulated field when ``wide_fields`` is on: stars (the flavour's density), crowded
+#: (1-5 % of pixels hold a star), galaxy-dominated (40-150 Sersic galaxies, few stars).
+FIELD_KINDS = ("stars", "crowded", "galaxies")
+
+
+def _star_field(flavour, size, rng, *, fwhm_range=None, kind="stars"):
     p = _SIM[flavour]
-    n_stars = int(_draw(rng, p["stars"]) * size * size)
-    img = simulate_star_field((size, size), rng=rng, n_stars=n_stars, n_galaxies=int(rng.integers(0, 30)),
-                              psf_fwhm=_draw(rng, p["fwhm"]), sky=_draw(rng, p["sky"]), gain=_draw(rng, p["gain"]),
+    stars = {"stars": p["stars"], "crowded": (1e-2, 5e-2), "galaxies": (1e-5, 2e-4)}[kind]
+    n_galaxies = int(rng.integers(40, 150)) if kind == "galaxies" else int(rng.integers(0, 30))
+    n_stars = int(_draw(rng, stars) * size * size)
+    fwhm = _draw(rng, fwhm_range if fwhm_range is not None else p["fwhm"])
+    img = simulate_star_field((size, size), rng=rng, n_stars=n_stars, n_galaxies=n_galaxies,
+                              psf_fwhm=fwhm, sky=_draw(rng, p["sky"]), gain=_draw(rng, p["gain"]),
                               read_noise=_draw(rng, p["read_noise"]), psf_beta=float(rng.uniform(2.5, 4.5)))
-    return img.replace(name=f"simulated_star_field_{flavour}")
+    return img.replace(name=f"simulated_{kind}_field_{flavour}_fwhm{fwhm:.1f}")
 
 
 def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size: int = 128, rng,
                         data_dir=None, density=(0.002, 0.02), snr_range=(3.0, 3000.0),
                         simulated_fraction: float = 0.3, star_field_fraction: float = 0.2,
                         sky_probability: float = 0.5, gain_probability: float = 0.3, library=None,
-                        max_bad_fraction: float = 0.5) -> CosmicRaySet:
+                        max_bad_fraction: float = 0.5, fwhm_range=None, artefact_probability: float = 0.0,
+                        extra_backgrounds=()) -> CosmicRaySet:
     """Make ``n_patches`` patches with injected cosmic rays and their truth.
 
     Parameters
@@ -148,6 +157,17 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
         Defaults to the shipped library of ``split``.
     max_bad_fraction : float
         Patches with more bad pixels are redrawn.
+    fwhm_range : (float, float), optional
+        PSF FWHM range (px, log-uniform) of the simulated fields; when given, the simulated fields
+        are also of mixed kinds (:data:`FIELD_KINDS`: stars, crowded, galaxy-dominated). Default:
+        the flavour's range, star fields only.
+    artefact_probability : float
+        Probability that a patch gets detector artefacts
+        (:func:`~astroclean.simulate.artefacts.add_artefacts`: bad rows/columns, amplifier steps,
+        fringes, persistence, saturated stars with bleed trails, row noise) as negatives before the
+        injection; their saturated pixels are masked half of the time.
+    extra_backgrounds : sequence of Image
+        More real backgrounds (with variance) drawn like the flavour's own.
 
     Returns
     -------
@@ -173,7 +193,8 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
     rng = as_rng(rng)
     library = _resolve_library(split if library is None else library)
     p = patch_size
-    frames = [b for b in load_backgrounds(flavour, split, data_dir=data_dir) if min(b.shape) >= p]
+    frames = [b for b in (*load_backgrounds(flavour, split, data_dir=data_dir), *extra_backgrounds)
+              if min(b.shape) >= p]
     weights = np.array([(b.shape[0] - p + 1) * (b.shape[1] - p + 1) for b in frames], float)
     if not frames and star_field_fraction < 1:
         raise AstrocleanValueError(
@@ -185,8 +206,10 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
                            "scale", "n_hits")}
     for _ in range(n_patches):
         if not frames or rng.random() < star_field_fraction:
-            if len(sim_frames) < min(8, max(1, int(np.ceil(star_field_fraction * n_patches / 32)))):
-                sim_frames.append(_star_field(flavour, 4 * p, rng))
+            if len(sim_frames) < min(8 if fwhm_range is None else 24,
+                                     max(1, int(np.ceil(star_field_fraction * n_patches / 32)))):
+                kind = "stars" if fwhm_range is None else FIELD_KINDS[len(sim_frames) % len(FIELD_KINDS)]
+                sim_frames.append(_star_field(flavour, 4 * p, rng, fwhm_range=fwhm_range, kind=kind))
             src = sim_frames[int(rng.integers(len(sim_frames)))]
         else:
             src = frames[int(rng.choice(len(frames), p=weights / weights.sum()))]
@@ -216,9 +239,16 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
         if rng.random() < gain_probability:
             scale = _draw(rng, (0.25, 4.0))
             data, var, epu = data * scale, var * scale ** 2, epu / scale
+        sat = src.saturation * scale if src.saturation is not None else None
+        if artefact_probability and rng.random() < artefact_probability:
+            from .artefacts import add_artefacts
+
+            data, saturated, _ = add_artefacts(data, np.sqrt(np.median(var[~bad])) if (~bad).any() else 1.0,
+                                               rng=rng, saturation=sat)
+            if rng.random() < 0.5:
+                bad = bad | saturated
         sigma = np.sqrt(np.where(bad, 1.0, var))
         d = float(_draw(rng, dens))
-        sat = src.saturation * scale if src.saturation is not None else None
         signal, truth, peaks, origins, _ = inject_into_arrays(
             data, sigma, bad, rng=rng, library=library, density=d, snr_range=snr_range,
             simulated_fraction=simulated_fraction, saturation=sat,
@@ -236,7 +266,8 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
     meta = {"flavour": flavour, "split": split, "patch_size": p, "density": list(dens),
             "snr_range": list(snr_range), "simulated_fraction": simulated_fraction,
             "star_field_fraction": star_field_fraction, "sky_probability": sky_probability,
-            "gain_probability": gain_probability, "library_split_rule": library.meta.get("split_rule", "")
+            "gain_probability": gain_probability, "fwhm_range": None if fwhm_range is None else list(fwhm_range),
+            "artefact_probability": artefact_probability, "library_split_rule": library.meta.get("split_rule", "")
             if library is not None else "", "backgrounds": sorted({b.name for b in frames})}
     return CosmicRaySet(**arrays, meta=meta)
 

@@ -33,6 +33,7 @@ class TrainConfig:
 
     depth: int = 3
     width: int = 8
+    in_channels: int = 1
     norm: str = "batch"
     attention: bool = False
     epochs: int = 10
@@ -43,7 +44,10 @@ class TrainConfig:
     seed: int = 0
 
     def architecture(self) -> dict:
-        return dict(kind="unet", depth=self.depth, width=self.width, norm=self.norm, attention=self.attention)
+        arch = dict(kind="unet", depth=self.depth, width=self.width, norm=self.norm, attention=self.attention)
+        if self.in_channels != 1:
+            arch["in_channels"] = self.in_channels
+        return arch
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,7 +65,9 @@ def _augment(x: torch.Tensor, *others: torch.Tensor, generator: torch.Generator)
 
 
 def _as_tensor(array, dtype=torch.float32):
-    return torch.from_numpy(np.ascontiguousarray(array)).to(dtype)[:, None]
+    """(N, H, W) -> (N, 1, H, W); (N, C, H, W) stays."""
+    t = torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
+    return t[:, None] if t.dim() == 3 else t
 
 
 def _channels_last(t):
@@ -70,7 +76,7 @@ def _channels_last(t):
 
 
 def evaluate_loss(model, x, truth, ignore, *, config: TrainConfig, device) -> tuple[float, np.ndarray]:
-    """Mean validation loss and the probability maps of ``x``."""
+    """Mean validation loss and the logit maps of ``x`` (monotonic in the probability, never saturated)."""
     model.eval()
     losses, probs = [], []
     with torch.inference_mode():
@@ -81,7 +87,7 @@ def evaluate_loss(model, x, truth, ignore, *, config: TrainConfig, device) -> tu
             ib = None if ignore is None else _as_tensor(ignore[sl], torch.bool).to(device)
             logits = model(xb)
             losses.append(float(detection_loss(logits, tb, ignore=ib, kind=config.loss)) * len(xb))
-            probs.append(torch.sigmoid(logits)[:, 0].cpu().numpy())
+            probs.append(logits[:, 0].float().cpu().numpy())   # logits: the ranking, without float32 saturation
     return sum(losses) / len(x), np.concatenate(probs)
 
 
@@ -91,8 +97,8 @@ def train_detector(x_train, truth_train, ignore_train, x_val, truth_val, ignore_
 
     Parameters
     ----------
-    x_train, x_val : ndarray (N, H, W) float32
-        Normalised inputs (:func:`astroclean.inference.normalise`).
+    x_train, x_val : ndarray (N, H, W) or (N, C, H, W) float32
+        Normalised inputs (:func:`astroclean.inference.normalise`, or several channels).
     truth_train, truth_val : ndarray (N, H, W) bool
     ignore_train, ignore_val : ndarray (N, H, W) bool or None
         Pixels excluded from the loss (bad, NaN, saturated).

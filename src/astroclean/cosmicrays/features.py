@@ -1,0 +1,97 @@
+"""Network inputs of the cosmic-ray models, the same for training and use.
+
+Version 1 (one channel): ``x = asinh((image - sky) / (2 noise))``
+(:func:`astroclean.inference.normalise`), where ``noise`` is the *background* noise.
+
+Version 2 adds a per-pixel noise channel, so that the network sees S/N and not counts:
+
+    n = log(sigma_pixel / noise) = 0.5 log(1 + s / (g noise**2))
+
+``s`` is the source signal under the pixel, measured robustly as the 3x3 minimum of
+``image - sky`` (clipped at 0): a cosmic ray one or two pixels wide does not survive a 3x3
+minimum, a star or galaxy of FWHM >= 2 px does, so the channel carries the Poisson noise of real
+sources and not of the hits. ``g`` is the number of electrons per image unit: ``image.gain`` (an
+image in electrons has 1), else the *effective* gain of a frame that still holds its sky
+(``sky / noise**2`` where the sky is more than 10 noise above zero), else unknown, and then
+``n = 0`` (background noise only). A bright star's core thus reads "high noise here", which is
+what a Laplacian detector's noise model and objlim encode by hand.
+
+Example
+-------
+>>> import numpy as np
+>>> from astroclean.image import as_image
+>>> from astroclean.cosmicrays.features import network_input
+>>> rng = np.random.default_rng(0)
+>>> img = as_image(rng.poisson(400.0, (64, 64)).astype("f4"), gain=1.0, unit="electron")
+>>> x, info = network_input(img, channels=2)
+>>> x.shape, info["noise_channel"]
+((2, 64, 64), 'unit')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ..image import Image
+from ..inference.normalise import normalise
+
+__all__ = ["network_input", "noise_channel", "electrons_per_unit_of", "CHANNEL_NAMES"]
+
+CHANNEL_NAMES = ("asinh((image - sky) / (2 noise))", "log(sigma_pixel / noise)")
+
+
+def electrons_per_unit_of(image: Image, sky: np.ndarray, noise: np.ndarray):
+    """``(electrons per image unit, how it was found)``; ``(None, "unknown")`` when it cannot be told."""
+    unit = (image.unit or "").lower().replace(" ", "")
+    if unit.startswith("electron") or unit.startswith("e-"):
+        if "/s" in unit:
+            if image.exptime:
+                return float(image.exptime), "exptime"
+        else:
+            return 1.0, "unit"
+    if image.gain and image.gain > 0 and not unit.startswith("electron"):
+        return float(image.gain), "gain"
+    good = ~image.mask
+    if good.any():
+        s = float(np.median(sky[good]))
+        n = float(np.median(noise[good]))
+        if n > 0 and s > 10 * n:
+            g = s / n ** 2
+            if 0.05 < g < 100:
+                return g, "sky"
+    return None, "unknown"
+
+
+def noise_channel(data: np.ndarray, sky: np.ndarray, noise: np.ndarray, epu, *, mask=None) -> np.ndarray:
+    """``log(sigma_pixel / noise)`` (float32, >= 0); zeros when ``epu`` is None."""
+    if epu is None or not epu > 0:
+        return np.zeros(data.shape, dtype=np.float32)
+    resid = np.asarray(data, dtype=np.float32) - sky
+    if mask is not None and mask.any():
+        resid = np.where(mask, 0.0, resid)
+    source = np.clip(ndimage.minimum_filter(resid, size=3, mode="nearest"), 0.0, None)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = 0.5 * np.log1p(source / (np.float32(epu) * noise.astype(np.float32) ** 2))
+    out = np.nan_to_num(out, nan=0.0, posinf=0.0)
+    return out.astype(np.float32)
+
+
+def network_input(image: Image, *, channels: int = 1, epu="auto"):
+    """``(x, info)``: x is ``(y, x)`` for one channel, ``(channels, y, x)`` for two.
+
+    ``epu`` overrides the electrons per unit ("auto": from the image, see the module notes; None:
+    unknown). ``info`` holds the noise method and how the gain was found.
+    """
+    x, norm = normalise(image)
+    info = {"normalisation": norm.method}
+    if channels == 1:
+        return x, info
+    if epu == "auto":
+        epu, how = electrons_per_unit_of(image, norm.sky, norm.noise)
+    else:
+        how = "given" if epu else "unknown"
+    info["noise_channel"] = how
+    info["electrons_per_unit"] = epu
+    n = noise_channel(image.data, norm.sky, norm.noise, epu, mask=image.mask)
+    return np.stack([x, n]), info

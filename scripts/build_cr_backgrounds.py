@@ -61,7 +61,7 @@ FRAMES = {
         note="near-infrared; 2x2 microstepped, 0.2\"/px; GAIN from the header"),
     "saao_1m_ste3": dict(
         role="unseen", package="ccdproc", member="ccdproc/tests/data/a8280271.fits", hdu=0,
-        instrument="SAAO 1.0 m, STE3 CCD, raw frame (2013)", pixel_scale=0.31, unit="adu", gain=1.9,
+        instrument="SAAO 1.0 m, STE3 CCD, raw frame (2013)", pixel_scale=None, unit="adu", gain=1.9,
         read_noise=5.0, trim=(slice(0, 520), slice(16, 528)), overscan=(slice(0, 520), slice(3, 13)),
         note="raw 150 s object frame; overscan median subtracted, TRIMSEC [17:528,1:520] kept; GAIN/RDNOISE "
              "from the header"),
@@ -222,11 +222,10 @@ def main(argv=None) -> int:
         fetch(args.cache)
     rows = build(args.cache, args.out)
     if args.docs:
-        text = args.docs.read_text() if args.docs.is_file() else ""
-        begin, end = "<!-- cr-backgrounds:begin -->", "<!-- cr-backgrounds:end -->"
-        table = f"{begin}\n{docs_table(rows)}{end}"
-        text = text.split(begin)[0] + table + text.split(end)[1] if begin in text else text + "\n" + table + "\n"
-        args.docs.write_text(text)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from unseen_table import put_between_markers
+
+        put_between_markers(args.docs, "<!-- cr-backgrounds:begin -->", "<!-- cr-backgrounds:end -->", docs_table(rows))
     return 0
 
 

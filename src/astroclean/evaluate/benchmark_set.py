@@ -89,13 +89,13 @@ RECIPES = {
     },
     "unseen": {
         "description": "frames from instruments no shipped model trains or tunes on (UKIRT WFCAM, SAAO 1.0 m, "
-                       "KPNO, an amateur CG16, Gemini GMOS-S), tiled to <= 256 px, 3 injections each, real "
+                       "KPNO, an amateur CG16, Gemini GMOS-S), tiled to <= 256 px, 2 injections each, real "
                        "held-out hits only, peak S/N 5-500; one group per instrument",
         "seed": 20261201,
         "backgrounds": {UNSEEN_PREFIX + n: [n] for n in UNSEEN_FRAMES},
         "tile": 256,
         "crop": None,
-        "realisations": {UNSEEN_PREFIX + n: 3 for n in UNSEEN_FRAMES},
+        "realisations": {UNSEEN_PREFIX + n: 2 for n in UNSEEN_FRAMES},
         "density": {UNSEEN_PREFIX + n: [0.002, 0.02] for n in UNSEEN_FRAMES},
         "snr_range": [5.0, 500.0],
         "simulated_fraction": 0.0,

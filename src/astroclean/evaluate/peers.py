@@ -544,3 +544,12 @@ for _model in DeepCRDetector.units:
     register_detector(f"deepcr:{_model}", lambda _m=_model, **o: DeepCRDetector(_m, **o))
 for _model in CosmicCoNNDetector.units:
     register_detector(f"cosmic-conn:{_model}", lambda _m=_model, **o: CosmicCoNNDetector(_m, **o))
+
+
+def _maximask(**options):
+    from .peers_maximask import MaxiMaskDetector
+
+    return MaxiMaskDetector(**options)
+
+
+register_detector("maximask", _maximask)

@@ -131,7 +131,8 @@ def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, l
 def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = TrainConfig(), n_patches: int = 3000,
                            val_patches: int = 300, patch_size: int = 128, rng: int = 0, data_dir=None,
                            output_dir=None, overwrite: bool = False, device=None, command: str = "",
-                           log=print, target_snr: float = 0.0, wide: bool = False, default_dilate: int = 0):
+                           log=print, target_snr: float = 0.0, wide: bool = False, default_dilate: int = 0,
+                           init_from: str | None = None):
     """Simulate, train, pick the best validation epoch and (optionally) export weights + card.
 
     The best epoch maximises the TPR at 1e-4 FPR of validation cosmic-ray
@@ -140,7 +141,8 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     same training set. ``target_snr`` > 0 trains on the charge core (injected signal at least
     that many sigma, :func:`core_target`) instead of the dilated footprint; ``config.in_channels``
     = 2 adds the per-pixel noise channel; ``wide`` widens the training data (:data:`WIDE`);
-    ``default_dilate`` is recorded in the card as the post-threshold dilation users get.
+    ``default_dilate`` is recorded in the card as the post-threshold dilation users get;
+    ``init_from`` names a shipped model to warm-start from (its weights, new input channels zero).
     Returns ``(model, card, history)``.
     """
     if not isinstance(rng, (int, np.integer)):
@@ -159,8 +161,13 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
         return float(tpr_at_fpr_by_signal(val.truth, prob, val.snr, 1e-4, bins=((1.5, np.inf),),
                                           ignore=ig_val).tpr[0])
 
+    init_state = None
+    if init_from:
+        from ..models import create_model
+
+        init_state = create_model(init_from, pretrained=True).state_dict()
     model, history = train_detector(x_train, t_train, ig_train, x_val, t_val, ig_val, config=config,
-                                    device=device, log=log, score_fn=score)
+                                    device=device, log=log, score_fn=score, init_state=init_state)
     minutes = (time.perf_counter() - start) / 60
     best = max(history, key=lambda h: h["val_score"])
     card = ModelCard(
@@ -184,7 +191,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                            "score": "logit (written unsaturated; probability = sigmoid(logit))"},
                "target": (f"charge core: injected signal >= {target_snr:g} sigma" if target_snr > 0
                           else "injected footprint dilated by 3x3"),
-               "default_dilate": int(default_dilate), "wide": bool(wide)},
+               "default_dilate": int(default_dilate), "wide": bool(wide), "init_from": init_from},
     )
     if output_dir is not None:
         card = export_model(model, card, directory=output_dir, overwrite=overwrite)

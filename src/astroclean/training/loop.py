@@ -91,8 +91,30 @@ def evaluate_loss(model, x, truth, ignore, *, config: TrainConfig, device) -> tu
     return sum(losses) / len(x), np.concatenate(probs)
 
 
+def adapt_state(state: dict, model) -> dict:
+    """``state`` (another model's weights) fitted to ``model``: same-shape tensors copied; a convolution
+    with more input channels gets the old weights on its first channels and zeros on the new ones
+    (so the warm-started network starts out computing what the old one did)."""
+    own = model.state_dict()
+    out = {}
+    for key, value in own.items():
+        old = state.get(key)
+        if old is None:
+            out[key] = value
+        elif old.shape == value.shape:
+            out[key] = old
+        elif old.dim() == 4 and old.shape[0] == value.shape[0] and old.shape[2:] == value.shape[2:] \
+                and old.shape[1] < value.shape[1]:
+            new = torch.zeros_like(value)
+            new[:, :old.shape[1]] = old
+            out[key] = new
+        else:
+            out[key] = value
+    return out
+
+
 def train_detector(x_train, truth_train, ignore_train, x_val, truth_val, ignore_val, *,
-                   config: TrainConfig = TrainConfig(), device=None, log=print, score_fn=None):
+                   config: TrainConfig = TrainConfig(), device=None, log=print, score_fn=None, init_state=None):
     """Train a UNet on normalised patches; return the best-validation model and the history.
 
     Parameters
@@ -104,8 +126,10 @@ def train_detector(x_train, truth_train, ignore_train, x_val, truth_val, ignore_
         Pixels excluded from the loss (bad, NaN, saturated).
     config : TrainConfig
     score_fn : callable, optional
-        ``score_fn(probabilities) -> float`` on the validation set (higher =
+        ``score_fn(logits) -> float`` on the validation set (higher =
         better) used to pick the best epoch; default: lowest validation loss.
+    init_state : dict, optional
+        Weights to start from (warm start; see :func:`adapt_state`).
 
     Returns
     -------
@@ -117,7 +141,10 @@ def train_detector(x_train, truth_train, ignore_train, x_val, truth_val, ignore_
     device = select_device(device)
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    model = build_architecture(config.architecture()).to(device)
+    model = build_architecture(config.architecture())
+    if init_state is not None:
+        model.load_state_dict(adapt_state(init_state, model))
+    model = model.to(device)
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

@@ -21,7 +21,7 @@ def test_cosmic_writes_products_and_summary(tmp_path, capsys):
     assert rc == 0
     product = out / "c4d_140818_232043_ooi_z_ls9.N12.cr.fits"
     with fits.open(product) as hdul:
-        assert [h.name for h in hdul] == ["PRIMARY", "CLEAN", "CRMASK", "CRPROB"]
+        assert [h.name for h in hdul] == ["PRIMARY", "CLEAN", "CRMASK", "CRPROB", "CRLOGIT"]
         assert hdul["CRMASK"].header["ACMODEL"] == "unet-bn" and hdul["CLEAN"].header["CTYPE1"]
         assert hdul["CLEAN"].data.dtype == np.dtype(">f4")
     text = capsys.readouterr().out

@@ -56,7 +56,8 @@ class CosmicTask(TaskSpec):
 
     model: str = "ground"
     threshold: float | None = None
-    dilate: int = 0
+    dilate: int | None = None
+    fpr: float | None = None
     saturation: float | None = None
     inpaint: bool = False
     fill: str = "biharmonic"
@@ -77,8 +78,13 @@ class CosmicTask(TaskSpec):
                                        "(astroclean models)")
         if self.threshold is not None:
             check_threshold(self.threshold)
-        if isinstance(self.dilate, bool) or int(self.dilate) != self.dilate or self.dilate < 0:
+        if self.dilate is not None and (isinstance(self.dilate, bool) or int(self.dilate) != self.dilate
+                                        or self.dilate < 0):
             raise AstrocleanValueError(f"dilate must be a non-negative integer, got {self.dilate!r}")
+        if self.fpr is not None:
+            from ..cosmicrays.fpr import check_fpr
+
+            check_fpr(self.fpr)
         if self.fill not in _FILLS:
             raise AstrocleanValueError(f"fill must be one of {', '.join(_FILLS)}, got {self.fill!r}")
         if self.device is not None:
@@ -90,13 +96,14 @@ class CosmicTask(TaskSpec):
         return (Path(outdir) / product_name(unit, ".cr.fits"),)
 
     def extnames(self, unit):
-        return (("CLEAN",) if self.inpaint else ()) + ("CRMASK",) + (("CRPROB",) if self.probability else ())
+        return (("CLEAN",) if self.inpaint else ()) + ("CRMASK",) + (("CRPROB", "CRLOGIT") if self.probability else ())
 
     def provenance(self, unit):
         card = _card(self.model)
         threshold = card.default_threshold if self.threshold is None else self.threshold
+        dilate = self.dilate if self.dilate is not None else int(card.extra.get("default_dilate", 0))
         prov = {"task": self.name, "model": self.model, "model_sha256": card.sha256, "threshold": float(threshold),
-                "dilate": int(self.dilate), "inpaint": bool(self.inpaint), "fill": self.fill if self.inpaint else None,
+                "fpr": self.fpr, "dilate": int(dilate), "inpaint": bool(self.inpaint), "fill": self.fill if self.inpaint else None,
                 "input": unit.path, "input_sha256": unit.sha256, "hdu": unit.hdu}
         if unit.plane is not None:
             prov["plane"] = unit.plane
@@ -113,14 +120,19 @@ class CosmicTask(TaskSpec):
         images = read_images(unit.path, hdu=unit.index, saturation=self.saturation)
         image = images[unit.plane or 0]
         result = state.detect(image, threshold=self.threshold, dilate=self.dilate, inpaint=self.inpaint,
-                              fill=self.fill)
+                              fill=self.fill, fpr=self.fpr)
         header = image.header
         extensions = [("CRMASK", result.mask.astype(np.uint8), header)]
         if self.probability:
             extensions.append(("CRPROB", result.probability.astype(np.float32), header))
+            extensions.append(("CRLOGIT", result.logit.astype(np.float32), header))   # the unsaturated ranking
         if result.cleaned is not None:
             extensions.insert(0, ("CLEAN", result.cleaned, header))
-        provenance = {**self.provenance(unit), "norm": result.meta.get("normalisation")}
+        provenance = {**self.provenance(unit), "norm": result.meta.get("normalisation"),
+                      "threshold": float(result.threshold)}
+        if self.fpr is not None:   # the threshold estimated from this frame for the target FPR
+            provenance.update(tlogit=float(result.meta["threshold_logit"]),
+                              tsource=result.meta["threshold_source"])
         write_fits(outputs[0], extensions, primary_header=image.meta.get("primary_header"), provenance=provenance,
                    overwrite=overwrite)
         valid = max(int((~image.mask).sum()), 1)

@@ -24,7 +24,13 @@ def add_parser(subparsers):
     p.add_argument("--hdu", default=None, help="HDU number or EXTNAME (default: every image HDU)")
     p.add_argument("--model", default="ground", help="model name (see `astroclean models`; default ground)")
     p.add_argument("--threshold", type=float, default=None, help="probability threshold in (0, 1)")
-    p.add_argument("--dilate", type=int, default=0, help="grow the mask by N 3x3 dilations")
+    p.add_argument("--dilate", type=int, default=None,
+                   help="grow the mask by N 3x3 dilations after thresholding (default: the model card's "
+                        "default_dilate: 1 for models trained on the charge core, 0 for the version-1 models)")
+    p.add_argument("--fpr", type=float, default=None,
+                   help="pick the threshold per frame for this false-positive rate (e.g. 1e-4), estimated from "
+                        "the frame itself (sign-flipped frame); written to the product header; overrides "
+                        "--threshold")
     p.add_argument("--saturation", type=float, default=None, help="saturation level (overrides SATURATE)")
     p.add_argument("--inpaint", action="store_true", help="also write the cleaned image")
     p.add_argument("--fill", default="biharmonic", choices=["biharmonic", "median"],
@@ -38,7 +44,8 @@ def add_parser(subparsers):
 def run(args) -> int:
     from ..batch import CosmicTask
 
-    spec = CosmicTask(model=args.model, threshold=args.threshold, dilate=args.dilate, saturation=args.saturation,
+    spec = CosmicTask(model=args.model, threshold=args.threshold, dilate=args.dilate, fpr=args.fpr,
+                      saturation=args.saturation,
                       inpaint=args.inpaint, fill=args.fill, probability=not args.no_probability, hdu=args.hdu,
                       device=args.device)
     return run_batch_command(spec, args)

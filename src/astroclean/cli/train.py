@@ -41,6 +41,9 @@ def add_parser(subparsers):
                          "(stars, crowded, galaxy-dominated) and detector artefacts as negatives")
     cr.add_argument("--dilate", type=int, default=0,
                     help="post-threshold dilation recorded in the card as the model's default (default 0)")
+    cr.add_argument("--target-fpr", type=float, default=None,
+                    help="set the card's default threshold to the one giving this FPR on the validation "
+                         "negatives (default: 0.5)")
     cr.add_argument("--init-from", default=None,
                     help="warm start from this shipped model's weights (new input channels start at zero)")
     cr.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -85,7 +88,8 @@ def run(args) -> int:
         args.flavour, name=args.name, config=config_from_args(TrainConfig, args), n_patches=args.n_patches,
         val_patches=args.val_patches, patch_size=args.patch_size, rng=args.seed, data_dir=args.data_dir,
         output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command,
-        target_snr=args.target_snr, wide=args.wide, default_dilate=args.dilate, init_from=args.init_from)
+        target_snr=args.target_snr, wide=args.wide, default_dilate=args.dilate, init_from=args.init_from,
+        target_fpr=args.target_fpr)
     print(card.summary())
     return 0
 

@@ -27,7 +27,7 @@ from ._util import as_rng
 __all__ = ["ARTEFACTS", "add_artefacts"]
 
 ARTEFACTS = ("bad_column", "bad_row", "amplifier_step", "fringes", "persistence", "bleed_star", "row_noise",
-             "readout_pattern")
+             "readout_pattern", "spectrum")
 
 
 def _line(out, rng, sigma, axis):
@@ -107,6 +107,24 @@ def _readout_pattern(out, rng, sigma):
     out += rng.uniform(0.3, 2.0) * sigma * np.sin(2 * np.pi * x / rng.uniform(2.5, 20.0) + rng.uniform(0, 6.3))
 
 
+def _spectrum(out, rng, sigma):
+    # a long-slit or echelle frame: sky lines across the slit and a few object traces along the
+    # dispersion, with their photon noise (users run cosmic-ray detection on spectra too)
+    ny, nx = out.shape
+    y, x = np.mgrid[:ny, :nx].astype(float)
+    model = np.zeros(out.shape)
+    tilt = rng.uniform(-0.05, 0.05)
+    for _ in range(int(rng.integers(2, 12))):
+        x0, w = rng.uniform(0, nx), rng.uniform(0.7, 2.5)
+        amp = float(np.exp(rng.uniform(np.log(3.0), np.log(500.0))))
+        model += amp * np.exp(-0.5 * ((x - x0 - tilt * y) / w) ** 2)
+    for _ in range(int(rng.integers(0, 3))):
+        y0, w = rng.uniform(0, ny), rng.uniform(0.8, 3.0)
+        amp = float(np.exp(rng.uniform(np.log(3.0), np.log(1000.0)))) * (1 + 0.5 * np.sin(x / rng.uniform(5, 40)))
+        model += amp * np.exp(-0.5 * ((y - y0 - rng.uniform(-0.03, 0.03) * x) / w) ** 2)
+    out += sigma * (model + rng.normal(0.0, 1.0, out.shape) * np.sqrt(model * rng.uniform(0.2, 1.0)))
+
+
 def add_artefacts(data, sigma, *, rng, kinds=None, n_kinds=(1, 3), saturation=None):
     """Paint detector artefacts onto a copy of ``data``.
 
@@ -154,6 +172,8 @@ def add_artefacts(data, sigma, *, rng, kinds=None, n_kinds=(1, 3), saturation=No
             _row_noise(out, rng, s)
         elif kind == "readout_pattern":
             _readout_pattern(out, rng, s)
+        elif kind == "spectrum":
+            _spectrum(out, rng, s)
         else:
             raise ValueError(f"unknown artefact {kind!r}; choose from {', '.join(ARTEFACTS)}")
     return out, saturated, [str(k) for k in kinds]

@@ -118,6 +118,16 @@ def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None
                       for f in ("image", "variance", "bad", "truth", "snr", "gain")))
 
 
+def validation_threshold(model, x_val, val, ignore, *, fpr: float, config) -> float:
+    """The probability threshold at which a fraction ``fpr`` of the validation negatives is flagged."""
+    from ..cosmicrays.fpr import threshold_from_scores
+    from .loop import evaluate_loss
+
+    _, logits = evaluate_loss(model, x_val, val.truth, ignore, config=config, device="cpu")
+    t = threshold_from_scores(logits, fpr, mask=val.truth | ignore)
+    return float(1.0 / (1.0 + np.exp(-t)))
+
+
 def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, log, wide=False):
     log(f"simulating {n_patches} training + {val_patches} validation patches ({flavour}, {patch_size} px"
         f"{', wide' if wide else ''})")
@@ -132,7 +142,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                            val_patches: int = 300, patch_size: int = 128, rng: int = 0, data_dir=None,
                            output_dir=None, overwrite: bool = False, device=None, command: str = "",
                            log=print, target_snr: float = 0.0, wide: bool = False, default_dilate: int = 0,
-                           init_from: str | None = None):
+                           init_from: str | None = None, target_fpr: float | None = None):
     """Simulate, train, pick the best validation epoch and (optionally) export weights + card.
 
     The best epoch maximises the TPR at 1e-4 FPR of validation cosmic-ray
@@ -142,7 +152,9 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     that many sigma, :func:`core_target`) instead of the dilated footprint; ``config.in_channels``
     = 2 adds the per-pixel noise channel; ``wide`` widens the training data (:data:`WIDE`);
     ``default_dilate`` is recorded in the card as the post-threshold dilation users get;
-    ``init_from`` names a shipped model to warm-start from (its weights, new input channels zero).
+    ``init_from`` names a shipped model to warm-start from (its weights, new input channels zero);
+    ``target_fpr`` sets the card's default threshold to the one giving that FPR on the validation
+    negatives (pixels outside the injected footprints), instead of 0.5.
     Returns ``(model, card, history)``.
     """
     if not isinstance(rng, (int, np.integer)):
@@ -170,6 +182,10 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                                     device=device, log=log, score_fn=score, init_state=init_state)
     minutes = (time.perf_counter() - start) / 60
     best = max(history, key=lambda h: h["val_score"])
+    default_threshold = 0.5
+    if target_fpr:
+        default_threshold = validation_threshold(model, x_val, val, ig_val, fpr=target_fpr, config=config)
+        log(f"default threshold {default_threshold:.6g}: FPR {target_fpr:g} on the validation negatives")
     card = ModelCard(
         name=name, task="cosmic-rays", architecture=config.architecture(),
         description=f"{flavour}-based cosmic-ray detector, UNet "
@@ -182,6 +198,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                        f"'train' {flavour} backgrounds (disjoint from the benchmark set) and simulated star fields, "
                        "with sky-level and gain augmentation; seed " + str(seed)),
         training_command=command, training_time=training_time_text(minutes, device),
+        default_threshold=float(default_threshold),
         metrics={"validation_tpr_at_1e-4_fpr_above_1.5_sigma": round(float(best["val_score"]), 4),
                  "benchmark": "see docs/benchmark.md (filled in by scripts/update_model_cards.py)"},
         extra={"config": config.to_dict(), "history": history, "flavour": flavour, "patch_size": patch_size,
@@ -191,7 +208,9 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                            "score": "logit (written unsaturated; probability = sigmoid(logit))"},
                "target": (f"charge core: injected signal >= {target_snr:g} sigma" if target_snr > 0
                           else "injected footprint dilated by 3x3"),
-               "default_dilate": int(default_dilate), "wide": bool(wide), "init_from": init_from},
+               "default_dilate": int(default_dilate), "wide": bool(wide), "init_from": init_from,
+               "default_threshold_rule": (f"FPR {target_fpr:g} on the validation negatives" if target_fpr
+                                          else "0.5")},
     )
     if output_dir is not None:
         card = export_model(model, card, directory=output_dir, overwrite=overwrite)

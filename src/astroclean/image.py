@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 __all__ = ["Image", "as_image", "native_float"]
 

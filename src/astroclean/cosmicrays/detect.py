@@ -8,7 +8,7 @@ Example
 >>> image = 100 + 5 * rng.standard_normal((64, 64)).astype("f4")
 >>> image[30, 10:20] += 400                      # a cosmic-ray track
 >>> result = detect_cosmic_rays(image, model="ground", inpaint=True)
->>> bool(result.mask[30, 15]), result.cleaned.dtype
+>>> bool(result.cr_mask[30, 15]), result.cleaned.dtype
 (True, dtype('float32'))
 """
 
@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from ..errors import AstrocleanValueError
-from ..image import as_image
-from ..inference import Predictor, normalise
-from ..models import create_model, get_card
-from .inpaint import fill_masked
+from astroclean.errors import AstrocleanValueError
+from astroclean.models.registry import check_model_task
+from astroclean.image import as_image
+from astroclean.inference import Predictor, normalise
+from astroclean.models import create_model
+from astroclean.cosmicrays.inpaint import fill_masked
 
 DEFAULT_MODEL = "ground"
 
@@ -35,7 +36,7 @@ class CosmicRayResult:
 
     Attributes
     ----------
-    mask : ndarray of bool
+    cr_mask : ndarray of bool
         True = cosmic ray. Never True on bad, saturated or NaN input pixels.
     probability : ndarray of float32
         Per-pixel cosmic-ray probability; 0 on bad pixels, NaN where the input was NaN/inf.
@@ -47,7 +48,7 @@ class CosmicRayResult:
         Model sha256, normalisation method, timings, counts.
     """
 
-    mask: np.ndarray
+    cr_mask: np.ndarray
     probability: np.ndarray
     cleaned: np.ndarray | None
     threshold: float
@@ -57,7 +58,7 @@ class CosmicRayResult:
     @property
     def n_pixels(self) -> int:
         """Number of pixels flagged as cosmic rays."""
-        return int(self.mask.sum())
+        return int(self.cr_mask.sum())
 
 
 def check_threshold(threshold) -> float:
@@ -101,10 +102,7 @@ class CosmicRayDetector:
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, *, device=None, tile: int = 1024):
-        card = get_card(model)
-        if card.task not in ("cosmic-rays", "any"):
-            raise AstrocleanValueError(f"model {model!r} is a {card.task} model; pick a cosmic-ray model "
-                                       "(astroclean models)")
+        card = check_model_task(model, "cosmic-rays", what="cosmic-ray")
         network = create_model(model, pretrained=card.weights_file is not None)
         self.name = model
         self.card = card
@@ -137,7 +135,7 @@ class CosmicRayDetector:
         meta = {"model_sha256": self.card.sha256, "normalisation": method, "seconds": time.perf_counter() - start,
                 "dilate": int(dilate), "fill": fill if inpaint else None, "name": img.name,
                 "n_bad": int(bad.sum())}
-        return CosmicRayResult(mask=crmask, probability=probability, cleaned=cleaned, threshold=threshold,
+        return CosmicRayResult(cr_mask=crmask, probability=probability, cleaned=cleaned, threshold=threshold,
                                model=self.name, meta=meta)
 
 

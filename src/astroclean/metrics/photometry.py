@@ -14,9 +14,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..errors import AstrocleanValueError
-from ._common import as_bool
-from .regions import MAD_TO_SIGMA, _as_2d
+from astroclean.errors import AstrocleanValueError
+from astroclean.metrics._common import as_bool
+from astroclean.background import MAD_TO_SIGMA
+from astroclean.metrics._common import as_2d
 
 __all__ = ["SOURCE_DTYPE", "find_point_sources", "aperture_flux", "PhotometricContamination", "photometric_contamination"]
 
@@ -78,7 +79,7 @@ def find_point_sources(
     >>> len(src), round(float(src["x"][0]), 2), round(float(src["y"][0]), 2)
     (1, 30.3, 25.6)
     """
-    data = _as_2d(clean, "clean")
+    data = as_2d(clean, "clean")
     lo_ratio, hi_ratio = (float(a) for a in axis_ratio)
     if not (min_pixels >= 1 and edge >= 0 and nsigma > 0 and lo_ratio <= hi_ratio):
         raise AstrocleanValueError(
@@ -183,7 +184,7 @@ def aperture_flux(image, x, y, radius, *, background=None, variance=None, mask=N
     >>> float(flux[0]), round(float(error[0] ** 2), 6)
     (197.0, 788.0)
     """
-    data = _as_2d(image, "image")
+    data = as_2d(image, "image")
     xs, ys = np.atleast_1d(np.asarray(x, dtype=np.float64)), np.atleast_1d(np.asarray(y, dtype=np.float64))
     if xs.shape != ys.shape or xs.ndim != 1:
         raise AstrocleanValueError(f"x and y must be 1-D of one length, got shapes {xs.shape} and {ys.shape}")

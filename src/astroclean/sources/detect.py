@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..background import background_and_noise
-from ..errors import AstrocleanValueError
+from astroclean.background import background_and_noise
+from astroclean.background import robust_sigma
+from astroclean.errors import AstrocleanValueError
 
 
 def detect_sources(image, *, nsigma: float = 5.0, fwhm: float, mask=None, variance=None, box: int = 64,
@@ -84,7 +85,7 @@ def detect_sources(image, *, nsigma: float = 5.0, fwhm: float, mask=None, varian
             ratio = (filtered - level) / shape
         finite = ratio[np.isfinite(ratio)]
         if finite.size:
-            noise = shape * 1.4826 * np.median(np.abs(finite - np.median(finite)))
+            noise = shape * robust_sigma(finite)
     with np.errstate(invalid="ignore", divide="ignore"):
         snr = (filtered - level) / noise
     snr_filled = np.nan_to_num(snr, nan=-np.inf)

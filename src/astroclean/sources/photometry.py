@@ -33,9 +33,9 @@ import warnings
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
-from ..image import native_float
-from ..metrics.photometry import aperture_flux
+from astroclean.errors import AstrocleanValueError
+from astroclean.image import native_float
+from astroclean.metrics.photometry import aperture_flux
 
 __all__ = ["measure_sources", "pixel_scale_arcsec", "radius_label", "DEFAULT_RADII", "DEFAULT_ANNULUS"]
 
@@ -194,7 +194,7 @@ def measure_sources(image, background, x, y, *, psf, radii=DEFAULT_RADII, radii_
         Source centres in pixels (0-based, column and row).
     psf : object
         With ``encircled_energy(radius_pixels) -> fraction`` and
-        ``pixel_scale_arcsec`` (e.g. :func:`astroclean.simulate.far_infrared.load_pacs_psf`).
+        ``pixel_scale_arcsec`` (e.g. :func:`astroclean.sources.simulate.maps.load_pacs_psf`).
     radii : sequence of float
         Aperture radii in pixels (default :data:`DEFAULT_RADII`).
     radii_arcsec : sequence of float, optional

@@ -244,7 +244,7 @@ def load_pacs_psf(band: str = "blue", *, pixel_scale_arcsec: float | None = None
     path = PSF_DIR / f"pacs_psf_{band}.npz"
     if not path.is_file():
         raise AstrocleanFileError(f"PSF file {path} is missing; rebuild it with "
-                                  "`python scripts/build_far_ir_data.py --data-dir /work/shared/data`")
+                                  "`python scripts/build_far_ir_data.py --data-dir DATA_DIR`")
     a = load_npz(path)
     psf = Psf(array=a["array"].astype(np.float64), pixel_scale_arcsec=float(a["pixel_scale_arcsec"]),
               fwhm_pixels=float(a["fwhm_pixels"]), ee_radii=a["ee_radii"], ee_values=a["ee_values"], band=band,

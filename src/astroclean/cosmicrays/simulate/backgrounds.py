@@ -31,7 +31,7 @@ when unknown: nanomaggies, MJy/sr, 2MASS DN).
 The benchmark backgrounds ship with the package (``astroclean/data/benchmark``,
 written by ``scripts/build_cr_library.py``), so the benchmark runs without
 the real-data folder; training backgrounds are read from ``data_dir``
-(``$ASTROCLEAN_DATA_DIR``, default ``../shared/data`` beside the repository).
+(``data_dir`` or ``$ASTROCLEAN_DATA_DIR``).
 
 Example
 -------
@@ -226,7 +226,7 @@ def load_backgrounds(flavour: str, split: str, *, data_dir=None) -> list:
         single big frames are split by columns (see the module notes).
     data_dir : str or Path, optional
         Real-data folder for the training split (default
-        ``$ASTROCLEAN_DATA_DIR`` or ``../shared/data``). The benchmark split
+        ``$ASTROCLEAN_DATA_DIR``). The benchmark split
         is read from the package and needs no data folder.
 
     Returns
@@ -256,7 +256,7 @@ def load_backgrounds(flavour: str, split: str, *, data_dir=None) -> list:
             if not path.is_file():
                 raise AstrocleanFileError(
                     f"shipped benchmark background {path} is missing; rebuild it with "
-                    "`python scripts/build_cr_library.py --data-dir /work/shared/data`"
+                    "`python scripts/build_cr_library.py --data-dir DATA_DIR`"
                 )
             out.append(_from_arrays(load_npz(path)))
         return out

@@ -8,7 +8,7 @@ copy contributes). The same format comes from the real library
 the track simulator (:func:`simulate_cosmic_ray`).
 
 The shipped library (``astroclean/data/cr_library_{train,benchmark}.npz``) is
-built by ``python scripts/build_cr_library.py --data-dir /work/shared/data``
+built by ``python scripts/build_cr_library.py --data-dir DATA_DIR``
 from a 5400 s VLT/UVES blue echelle frame (hits between the orders) and the
 two real tracks of DECam Community Pipeline cutouts. Its ``meta`` records the
 split rule; the two splits share no hit.

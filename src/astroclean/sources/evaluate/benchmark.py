@@ -314,8 +314,8 @@ def sources_benchmark(*, model="pacs-blue", band: str = "blue", mode: str = "sca
     batch_size : int
     snr_limit : float
     data_dir : str or Path, optional
-        Real-data folder for gamma Dra (``$ASTROCLEAN_DATA_DIR``, else
-        ``../shared/data``); gamma Dra is skipped, with a note, when absent.
+        Real-data folder for gamma Dra (else ``$ASTROCLEAN_DATA_DIR``);
+        gamma Dra is skipped, with a note, when absent.
     allow_untrained : bool
         Accept an architecture without weights (random initialisation: the
         numbers then test the plumbing only, and the report says so).

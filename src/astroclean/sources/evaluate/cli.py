@@ -20,7 +20,7 @@ the holes, gamma Dra against its calibration, throughput; PASS/FAIL per target.
 
 Writes table.md, sources/levels/spectra/pixels/gamma_dra.ecsv, flux_ratio.png, power_spectra.png and
 example_cutout.png (never over existing files without --overwrite). Exit code 1 when a target fails.
-gamma Dra needs the real-data folder (--data-dir, $ASTROCLEAN_DATA_DIR or ../shared/data) and is skipped
+gamma Dra needs the real-data folder (--data-dir or $ASTROCLEAN_DATA_DIR) and is skipped
 with a note without it.
 """
 

@@ -126,7 +126,7 @@ def pacs_noise_levels() -> dict:
     path = FIR_DIR / "pacs_noise.json"
     if not path.is_file():
         raise AstrocleanFileError(f"{path} is missing; rebuild it with "
-                                  "`python scripts/build_far_ir_data.py --data-dir /work/shared/data`")
+                                  "`python scripts/build_far_ir_data.py --data-dir DATA_DIR`")
     return json.loads(path.read_text())
 
 
@@ -336,7 +336,7 @@ def _bench_real(band, mode):
         path = FIR_DIR / f"bench_{name}.npz"
         if not path.is_file():
             raise AstrocleanFileError(f"shipped benchmark background {path} is missing; rebuild it with "
-                                      "`python scripts/build_far_ir_data.py --data-dir /work/shared/data`")
+                                      "`python scripts/build_far_ir_data.py --data-dir DATA_DIR`")
         a = load_npz(path)
         header = Header.fromstring(str(a["header"])) if str(a["header"]) else None
         wcs = WCS(header, naxis=2) if header is not None else None

@@ -6,13 +6,8 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanValueError
-from astroclean.metrics import (
-    aperture_flux,
-    find_point_sources,
-    isophote_bins,
-    isophote_regions,
-    photometric_contamination,
-)
+from astroclean.metrics import isophote_bins, isophote_regions, photometric_contamination
+from astroclean.photometry import aperture_flux, find_point_sources
 
 
 def gaussian(shape, x0, y0, flux, sigma_x, sigma_y=None):

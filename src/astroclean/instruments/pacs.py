@@ -116,14 +116,9 @@ def measure_fwhm(stamp, *, upsample: int = 8) -> float:
 
 def encircled_energy_curve(stamp, radii) -> np.ndarray:
     """Fraction of ``stamp.sum()`` inside circles of ``radii`` around the central pixel."""
-    from astroclean.metrics.photometry import aperture_flux
+    from astroclean.photometry import encircled_energy
 
-    stamp = np.asarray(stamp, dtype=np.float64)
-    c = stamp.shape[0] // 2
-    radii = np.asarray(radii, dtype=np.float64)
-    flux, _ = aperture_flux(stamp, np.full(radii.shape, float(c)), np.full(radii.shape, float(c)), radii,
-                            subsample=10)
-    return flux / stamp.sum()
+    return encircled_energy(stamp, radii)
 
 
 def _gauss_centre(stamp):

@@ -12,11 +12,12 @@ more likely contaminated, ``ignore`` True = pixel not counted):
 - uncertainties over images: :func:`bootstrap_ci`, :func:`tpr_at_fpr_ci`
 
 Images: :func:`isophote_regions`,
-:func:`isophote_bins` (near-star analysis), :func:`find_point_sources`,
-:func:`aperture_flux`, :func:`photometric_contamination` (photometry),
+:func:`isophote_bins` (near-star analysis), :func:`photometric_contamination`
+(the measuring itself is :mod:`astroclean.photometry`),
 :func:`power_spectrum`, :func:`pixel_statistics` (image statistics).
 
-This package imports numpy and scipy only: no task module, no torch.
+This package imports numpy and scipy only (and the floor's background and photometry): no task
+module, no torch.
 
 Examples
 --------
@@ -37,13 +38,7 @@ from astroclean.metrics.detection import (
     threshold_at_fpr,
     tpr_at_fpr,
 )
-from astroclean.metrics.photometry import (
-    SOURCE_DTYPE,
-    PhotometricContamination,
-    aperture_flux,
-    find_point_sources,
-    photometric_contamination,
-)
+from astroclean.metrics.photometry import PhotometricContamination, photometric_contamination
 from astroclean.metrics.regions import isophote_bins, isophote_regions
 from astroclean.metrics.scores import DetectionScores, detection_scores, dilate_truth
 from astroclean.metrics.statistics import pixel_statistics, power_spectrum, radial_frequency
@@ -57,7 +52,6 @@ __all__ = [
     "DetectionSummary",
     "BootstrapInterval",
     "PhotometricContamination",
-    "SOURCE_DTYPE",
     "roc_curve",
     "precision_recall_curve",
     "tpr_at_fpr",
@@ -73,8 +67,6 @@ __all__ = [
     "tpr_at_fpr_ci",
     "isophote_regions",
     "isophote_bins",
-    "find_point_sources",
-    "aperture_flux",
     "photometric_contamination",
     "power_spectrum",
     "pixel_statistics",

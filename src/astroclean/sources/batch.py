@@ -107,8 +107,8 @@ class SourcesTask(TaskSpec):
         """The positions for one map: the catalogue's rows, or detections."""
         from astroclean.instruments.pacs import load_pacs_psf
         from astroclean.sources.catalog import positions_from_table, validate_positions
-        from astroclean.sources.detect import detect_sources
-        from astroclean.sources.photometry import pixel_scale_arcsec
+        from astroclean.photometry.matched import detect_sources
+        from astroclean.photometry import pixel_scale_arcsec
 
         if self.catalog is not None:
             return positions_from_table(_catalog(str(self.catalog)), shape=image.shape, wcs=image.wcs,

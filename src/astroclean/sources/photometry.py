@@ -35,7 +35,7 @@ import numpy as np
 
 from astroclean.errors import AstrocleanValueError
 from astroclean.image import native_float
-from astroclean.metrics.photometry import aperture_flux
+from astroclean.photometry import aperture_flux, pixel_scale_arcsec  # noqa: F401  (pixel_scale_arcsec re-exported)
 
 __all__ = ["measure_sources", "pixel_scale_arcsec", "radius_label", "DEFAULT_RADII", "DEFAULT_ANNULUS"]
 
@@ -93,15 +93,6 @@ def _hole_encircled_energy(psf, hole, x, y, radii, subsample):
     my = np.tile(np.arange(x.size) * side + half + (y - y0), radii.size)
     ee, _ = aperture_flux(mosaic, mx, my, np.repeat(radii, x.size), subsample=subsample)
     return ee.reshape(radii.size, x.size)  # the stamp holds its share of 1 Jy: EE relative to the total flux
-
-
-def pixel_scale_arcsec(wcs) -> float | None:
-    """Mean pixel scale (arcsec) of a celestial WCS; None without one."""
-    if wcs is None or not wcs.has_celestial:
-        return None
-    from astropy.wcs.utils import proj_plane_pixel_scales
-
-    return float(np.mean(proj_plane_pixel_scales(wcs.celestial))) * 3600.0
 
 
 def _check_pixel_scale(psf, wcs):

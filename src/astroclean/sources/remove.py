@@ -220,7 +220,8 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
 
 def _photometry(rows, use, data, background, x, y, *, band, error, img, wcs, covered, radius, snr):
     from astroclean.instruments.pacs import load_pacs_psf
-    from astroclean.sources.photometry import measure_sources, pixel_scale_arcsec
+    from astroclean.photometry import pixel_scale_arcsec
+    from astroclean.sources.photometry import measure_sources
 
     if error is None and img.variance is not None:
         error = np.sqrt(img.variance)

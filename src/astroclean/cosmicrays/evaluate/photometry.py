@@ -40,7 +40,8 @@ import numpy as np
 
 from astroclean.cosmicrays import fill_masked
 from astroclean.errors import AstrocleanValueError
-from astroclean.metrics import aperture_flux, find_point_sources, photometric_contamination
+from astroclean.metrics import photometric_contamination
+from astroclean.photometry import aperture_flux, find_point_sources
 from astroclean.cosmicrays.evaluate.cases import BenchmarkCase
 from astroclean.cosmicrays.evaluate.stars import case_masks, clean_background
 from astroclean.evaluate.figures import new_figure, save_figure

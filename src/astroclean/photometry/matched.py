@@ -9,7 +9,7 @@ detection S/N, not a single-pixel one.
 Example
 -------
 >>> import numpy as np
->>> from astroclean.sources.detect import detect_sources
+>>> from astroclean.photometry.matched import detect_sources
 >>> rng = np.random.default_rng(0)
 >>> yy, xx = np.mgrid[:120, :120]
 >>> image = rng.normal(0, 1, (120, 120)) + 40 * np.exp(-((xx - 60.3) ** 2 + (yy - 30.6) ** 2) / 8)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from astroclean.batch import (CosmicTask, Manifest, TaskSpec, check_product, image_units, remove_temporaries,
+from astroclean.cosmicrays.batch import CosmicTask
+from astroclean.batch import (Manifest, TaskSpec, check_product, image_units, remove_temporaries,
                               run_batch)
 from astroclean.cli import main
 from astroclean.errors import AstrocleanError, AstrocleanValueError

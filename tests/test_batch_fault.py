@@ -11,7 +11,8 @@ from astropy.io import fits
 
 distributed = pytest.importorskip("distributed")
 
-from astroclean.batch import CosmicTask, run_batch  # noqa: E402
+from astroclean.batch import run_batch  # noqa: E402
+from astroclean.cosmicrays.batch import CosmicTask  # noqa: E402
 
 N_FILES = 200
 

@@ -23,7 +23,7 @@ def test_finds_a_track_and_keeps_dtype(rng, dtype):
     np.testing.assert_array_equal(image, before)  # caller's array untouched
     # the models are trained on the 3x3-dilated footprint of each hit (as deepCR), so the ring is not an error
     ring = ndimage.binary_dilation(truth, np.ones((3, 3), bool))
-    assert result.mask[truth].mean() > 0.9 and result.mask[~ring].mean() < 1e-3
+    assert result.cr_mask[truth].mean() > 0.9 and result.cr_mask[~ring].mean() < 1e-3
     assert result.cleaned.dtype == np.dtype(dtype).newbyteorder("=")
     assert abs(float(np.median(result.cleaned[truth])) - 200) < 20
 
@@ -38,7 +38,7 @@ def test_masks_the_peers_ignore(rng):
     image[:, 60] = 5000              # hot column: must never be called a cosmic ray
     image[5, 5] = 7000               # saturated pixel
     result = detect_cosmic_rays(image, mask=bad, saturation=6000, inpaint=True)
-    assert not result.mask[bad].any() and not result.mask[5, 5]
+    assert not result.cr_mask[bad].any() and not result.cr_mask[5, 5]
     assert np.isnan(result.probability[truth.nonzero()[0][0], 12])
     assert np.isnan(result.cleaned[truth.nonzero()[0][0], 12])
     np.testing.assert_array_equal(result.cleaned[:, 60], 5000)   # bad pixels are not filled
@@ -52,7 +52,7 @@ def test_threshold_and_dilation(rng):
     strict = detect_cosmic_rays(image, threshold=0.9)
     grown = detect_cosmic_rays(image, threshold=0.9, dilate=1)
     assert loose.n_pixels >= strict.n_pixels and grown.n_pixels > strict.n_pixels
-    assert (grown.mask | ~strict.mask).all()
+    assert (grown.cr_mask | ~strict.cr_mask).all()
 
 
 @pytest.mark.parametrize("threshold", [0, 1, 1.5, -0.1, "x"])
@@ -75,7 +75,7 @@ def test_bad_inputs():
 
 def test_result_is_one_frozen_type():
     result = CosmicRayDetector("unet-bn").detect(np.random.default_rng(0).normal(size=(20, 30)))
-    assert result.cleaned is None and result.mask.dtype == bool and result.probability.dtype == np.float32
+    assert result.cleaned is None and result.cr_mask.dtype == bool and result.probability.dtype == np.float32
     with pytest.raises(AttributeError):
         result.threshold = 0.3
 

@@ -12,7 +12,7 @@ from astroclean.cosmicrays.features import electrons_per_unit_of, network_input,
 from astroclean.cosmicrays.fpr import check_fpr, flip_image, threshold_from_scores
 from astroclean.errors import AstrocleanValueError
 from astroclean.image import as_image
-from astroclean.simulate.artefacts import ARTEFACTS, add_artefacts
+from astroclean.cosmicrays.simulate.artefacts import ARTEFACTS, EXTRA_ARTEFACTS, add_artefacts
 
 
 def _frame_with_hits(seed=0, shape=(96, 96), n=25):
@@ -30,7 +30,7 @@ def detector():
 
 
 def test_core_target_keeps_only_charge_above_the_noise():
-    from astroclean.training.cosmicrays import core_target
+    from astroclean.cosmicrays.train import core_target
 
     class S:
         truth = np.array([[True, True, True, False]])
@@ -47,7 +47,7 @@ def test_dilation_is_a_post_threshold_step(detector):
     r0 = detector.detect(image, mask=bad, dilate=0)
     r1 = detector.detect(image, mask=bad, dilate=1)
     assert np.array_equal(r0.logit[~bad], r1.logit[~bad])              # the score does not change
-    assert np.array_equal(r1.mask, ndimage.binary_dilation(r0.mask) & ~bad)
+    assert np.array_equal(r1.cr_mask, ndimage.binary_dilation(r0.cr_mask) & ~bad)
     assert r1.meta["dilate"] == 1 and r0.meta["dilate"] == 0
     with pytest.raises(AstrocleanValueError, match="dilate"):
         detector.detect(image, dilate=-1)
@@ -60,7 +60,7 @@ def test_default_dilation_comes_from_the_card(detector):
 
 def test_scores_keep_their_ranking_no_saturation(detector):
     r = detector.detect(_frame_with_hits(n=40))
-    flagged = r.logit[r.mask]
+    flagged = r.logit[r.cr_mask]
     assert flagged.size > 50
     top = np.sum(flagged == flagged.max())
     assert top <= max(1, int(1e-3 * flagged.size))                     # < 0.1 % share the top value
@@ -92,9 +92,9 @@ def test_fpr_threshold_on_pure_noise(detector):
     r = detector.detect(image, fpr=1e-2, dilate=0)
     assert r.meta["fpr_target"] == 1e-2 and "threshold_logit" in r.meta
     assert 0 < r.threshold < 1
-    assert r.mask.mean() < 3e-2                                        # the same noise: about the target
+    assert r.cr_mask.mean() < 3e-2                                        # the same noise: about the target
     r2 = detector.detect(_frame_with_hits(), fpr=1e-3)
-    assert r2.mask.sum() > 0                                           # hits stay above a noise-based threshold
+    assert r2.cr_mask.sum() > 0                                           # hits stay above a noise-based threshold
 
 
 def test_noise_channel_sees_sources_not_hits():
@@ -127,7 +127,7 @@ def test_noise_channel_without_gain_or_sky_is_zero():
     assert how == "sky" and epu == pytest.approx(1.0, rel=0.3)          # the effective gain
 
 
-@pytest.mark.parametrize("kind", ARTEFACTS)
+@pytest.mark.parametrize("kind", ARTEFACTS + EXTRA_ARTEFACTS)
 def test_artefacts_are_finite_and_change_the_patch(kind):
     rng = np.random.default_rng(0)
     data = rng.normal(100.0, 5.0, (64, 64))
@@ -140,7 +140,7 @@ def test_artefacts_are_finite_and_change_the_patch(kind):
 
 
 def test_unseen_frames_ship_with_licences():
-    from astroclean.simulate.registry_frames import load_registry_frames
+    from astroclean.cosmicrays.simulate.registry_frames import load_registry_frames
 
     frames = load_registry_frames("unseen")
     assert len(frames) >= 4
@@ -151,7 +151,7 @@ def test_unseen_frames_ship_with_licences():
 
 
 def test_unseen_recipe_groups_by_instrument():
-    from astroclean.evaluate.benchmark_set import RECIPES, UNSEEN_PREFIX, build_benchmark_set
+    from astroclean.cosmicrays.evaluate.benchmark_set import RECIPES, UNSEEN_PREFIX, build_benchmark_set
 
     recipe = copy.deepcopy(RECIPES["unseen"])
     recipe.update(crop=64, tile=64)

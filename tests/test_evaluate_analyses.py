@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanValueError
-from astroclean.evaluate.cases import BenchmarkCase
-from astroclean.evaluate.density import density_sweep, inject_case
-from astroclean.evaluate.peers import Detector
-from astroclean.evaluate.photometry import RAW, TRUTH, photometry_metrics
-from astroclean.evaluate.selftest import run_selftest
-from astroclean.evaluate.stars import clean_background, star_region_metrics
+from astroclean.cosmicrays.evaluate.cases import BenchmarkCase
+from astroclean.cosmicrays.evaluate.density import density_sweep, inject_case
+from astroclean.cosmicrays.evaluate.peers import Detector
+from astroclean.cosmicrays.evaluate.photometry import RAW, TRUTH, photometry_metrics
+from astroclean.cosmicrays.evaluate.selftest import run_selftest
+from astroclean.cosmicrays.evaluate.stars import clean_background, star_region_metrics
 from astroclean.metrics import isophote_regions
-from astroclean.simulate import inject_cosmic_rays, simulate_star_field
+from astroclean.cosmicrays.simulate import inject_cosmic_rays
+from astroclean.simulate import simulate_star_field
 
 FLUXES = (1e4, 2e4, 4e4, 8e4, 1.6e5, 3.2e5, 5e3, 2.5e4, 6e4)
 

@@ -1,4 +1,4 @@
-"""The ``Image`` container and the one dtype rule of the package.
+"""The ``Image`` and ``ImageStack`` containers and the one dtype rule of the package.
 
 Every task takes an :class:`Image` (or a plain array, turned into one by
 :func:`as_image`). Validation happens here, once: dimensionality, empty or
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import AstrocleanValueError
+from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
 
-__all__ = ["Image", "as_image", "native_float"]
+__all__ = ["Image", "ImageStack", "as_image", "native_float"]
 
 
 def native_float(array, *, name: str = "image") -> np.ndarray:
@@ -186,3 +186,145 @@ def as_image(image, *, mask=None, variance=None, saturation=None, name=None, **m
     fields["meta"] = {"input_dtype": str(arr.dtype.newbyteorder("=")), **dict(fields.get("meta") or {})}
     fields.update(data=data, mask=full_mask, variance=var, saturation=sat, name=label)
     return Image(**fields)
+
+
+@dataclass(frozen=True)
+class ImageStack:
+    """Bands of one field on one grid (``(band, y, x)``), each with its unit and zero point.
+
+    Multi-band tasks (cirrus, star clusters) take one; :func:`astroclean.io.read_bands` builds it
+    from files, reprojecting to the first band's grid; :meth:`from_images` stacks images already
+    on one grid. A zero point is the magnitude of one data unit: ``mag = zp - 2.5 log10(data)``.
+
+    Example
+    -------
+    >>> g, r = as_image(np.full((4, 5), 2.0)), as_image(np.full((4, 5), 4.0))
+    >>> stack = ImageStack.from_images([g, r], bands=("g", "r"), zeropoints=(22.5, 22.5), pixel_scale=0.262)
+    >>> stack.shape, stack.index("r"), float(stack.band("r").data[0, 0])
+    ((2, 4, 5), 1, 4.0)
+    >>> round(float(stack.surface_brightness("r")[0, 0]), 3)      # 22.5 - 2.5 log10(4 / 0.262**2)
+    18.086
+
+    Attributes
+    ----------
+    data : ndarray float32 (band, y, x)
+    mask : ndarray of bool (band, y, x)
+        True = bad (NaN/inf, user or DQ masks, pixels outside a reprojected band's footprint).
+    bands : tuple of str
+        Band names (``"g"``, ``"r"``, ``"F336W"``...), unique.
+    units : tuple of (str or None)
+    zeropoints : tuple of (float or None)
+        Magnitude of one data unit per band (AB or Vega, as the header says), or None if unknown.
+    variance : ndarray (band, y, x) or None
+    wcs : astropy.wcs.WCS or None
+        The common grid's WCS.
+    headers : tuple
+        Each band's header (the reference band's WCS after reprojection).
+    pixel_scale : float or None
+        Arcsec per pixel of the common grid.
+    names : tuple of str
+        Where each band came from (file[HDU]).
+    """
+
+    data: np.ndarray
+    mask: np.ndarray
+    bands: tuple
+    units: tuple = ()
+    zeropoints: tuple = ()
+    variance: np.ndarray | None = None
+    wcs: object = None
+    headers: tuple = ()
+    pixel_scale: float | None = None
+    names: tuple = ()
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        n = len(self.bands)
+        if self.data.ndim != 3 or self.data.shape[0] != n:
+            raise AstrocleanValueError(f"an ImageStack needs data of shape (band, y, x) with {n} bands, "
+                                       f"got {self.data.shape}")
+        if self.mask.shape != self.data.shape:
+            raise AstrocleanValueError(f"mask shape {self.mask.shape} differs from data shape {self.data.shape}")
+        if len(set(self.bands)) != n:
+            raise AstrocleanValueError(f"band names must be unique, got {self.bands}")
+        for name in ("units", "zeropoints", "headers", "names"):
+            value = getattr(self, name)
+            if value and len(value) != n:
+                raise AstrocleanValueError(f"{name} has {len(value)} entries for {n} bands")
+            if not value:
+                object.__setattr__(self, name, (None,) * n)
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    def index(self, band: str) -> int:
+        """Position of ``band`` in the stack."""
+        try:
+            return self.bands.index(band)
+        except ValueError:
+            raise AstrocleanKeyError(f"band {band!r} is not in this stack (bands: {', '.join(self.bands)}); "
+                                     "give the band files in the order the model card declares") from None
+
+    def band(self, band: str) -> Image:
+        """One band as an :class:`~astroclean.image.Image` (a view of the stack's pixels)."""
+        k = self.index(band)
+        return Image(data=self.data[k], mask=self.mask[k], variance=None if self.variance is None else self.variance[k],
+                     unit=self.units[k], header=self.headers[k], wcs=self.wcs, name=self.names[k] or band,
+                     meta={"zeropoint": self.zeropoints[k], "band": band})
+
+    def surface_brightness(self, band: str) -> np.ndarray:
+        """``band`` in mag/arcsec^2 (NaN where the pixel is not positive or masked).
+
+        Raises
+        ------
+        AstrocleanValueError
+            The band's zero point or the pixel scale is unknown (say how to give them).
+        """
+        k = self.index(band)
+        zp = self.zeropoints[k]
+        if zp is None:
+            raise AstrocleanValueError(f"band {band!r} has no zero point: pass zeropoints=... (or --zeropoint), "
+                                       "or a header with MAGZERO/MAGZPT/PHOTZP, NMGY units or PHOTFLAM")
+        if not self.pixel_scale:
+            raise AstrocleanValueError("the pixel scale is unknown: give a WCS or pixel_scale=... (arcsec/pixel)")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sb = zp - 2.5 * np.log10(self.data[k] / self.pixel_scale ** 2)
+        sb[self.mask[k] | ~(self.data[k] > 0)] = np.nan
+        return sb
+
+    def replace(self, **changes) -> "ImageStack":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_images(cls, images, *, bands, zeropoints=None, pixel_scale=None, wcs=None) -> "ImageStack":
+        """Stack :class:`~astroclean.image.Image` objects (or arrays) that are already on one grid.
+
+        Raises
+        ------
+        AstrocleanValueError
+            Different shapes (reproject first: :func:`astroclean.io.read_bands` does), or a count
+            of ``bands`` other than the number of images.
+        """
+        images = [as_image(im, name=str(b)) for im, b in zip(images, bands)]
+        if len(images) != len(bands):
+            raise AstrocleanValueError(f"{len(images)} images for {len(bands)} band names {tuple(bands)}")
+        shapes = {im.shape for im in images}
+        if len(shapes) != 1:
+            raise AstrocleanValueError(f"bands of different shapes {sorted(shapes)} cannot be stacked as they are; "
+                                       "read them with astroclean.io.read_bands, which reprojects through the WCS")
+        data = np.stack([im.data.astype(np.float32) for im in images])
+        mask = np.stack([im.mask for im in images])
+        variance = (np.stack([im.variance for im in images]).astype(np.float32)
+                    if all(im.variance is not None for im in images) else None)
+        wcs = wcs if wcs is not None else images[0].wcs
+        if pixel_scale is None and wcs is not None:
+            from astroclean.photometry import pixel_scale_arcsec
+
+            pixel_scale = pixel_scale_arcsec(wcs)
+        zps = tuple(zeropoints) if zeropoints is not None else tuple(im.meta.get("zeropoint") for im in images)
+        return cls(data=data, mask=mask, bands=tuple(bands), units=tuple(im.unit for im in images), zeropoints=zps,
+                   variance=variance, wcs=wcs, headers=tuple(im.header for im in images), pixel_scale=pixel_scale,
+                   names=tuple(im.name for im in images))
+

@@ -26,8 +26,8 @@ import time
 import uuid
 from urllib.parse import urlparse
 
-from ..errors import AstrocleanValueError
-from .tasks import run_unit
+from astroclean.errors import AstrocleanValueError
+from astroclean.batch.tasks import run_unit
 
 CONNECT_TIMEOUT = 3.0
 
@@ -45,7 +45,7 @@ class InProcessExecutor:
         if threads is not None:
             import torch
 
-            from ..inference.device import set_threads
+            from astroclean.inference.device import set_threads
 
             previous = torch.get_num_threads()
             set_threads(threads)

@@ -30,7 +30,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import AstrocleanFileError
+from astroclean.errors import AstrocleanFileError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (task TEXT, key TEXT, input TEXT, sha256 TEXT, hdu TEXT, plane INTEGER,

@@ -39,7 +39,7 @@ def check_product(path, *, provenance: dict, extnames=()) -> str | None:
     """
     from astropy.io import fits
 
-    from ..io import provenance_cards
+    from astroclean.io import provenance_cards
 
     path = Path(path)
     if not path.is_file():

@@ -12,12 +12,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import AstrocleanError, AstrocleanFileError, AstrocleanValueError
-from .executors import check_scheduler, make_executor
-from .manifest import Manifest
-from .products import remove_temporaries
-from .progress import Progress
-from .tasks import file_sha256
+from astroclean.errors import AstrocleanError, AstrocleanFileError, AstrocleanValueError
+from astroclean.batch.executors import check_scheduler, make_executor
+from astroclean.batch.manifest import Manifest
+from astroclean.batch.products import remove_temporaries
+from astroclean.batch.progress import Progress
+from astroclean.batch.tasks import file_sha256
 
 MANIFEST_NAME = "astroclean-manifest.sqlite"
 

@@ -14,8 +14,15 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-from ..errors import AstrocleanFileError
-from ..io.paths import is_fits_name
+from astroclean.errors import AstrocleanFileError
+from astroclean.io.paths import is_fits_name
+
+
+def say(message) -> None:
+    """Progress and notes for a person: standard error, flushed (standard output keeps the results)."""
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
 
 
 def is_companion(path: Path) -> bool:
@@ -97,7 +104,7 @@ def run_batch_command(spec, args) -> int:
     Exit code 0 when every image succeeded (or was skipped by ``--resume``), 1 when any
     failed; usage errors (no input, unwritable output, dead scheduler) raise and exit 2.
     """
-    from ..batch import run_batch
+    from astroclean.batch import run_batch
 
     files = expand_inputs(args.inputs)
     report = run_batch(spec, files, outdir=args.output, workers=args.workers, scheduler=args.scheduler,

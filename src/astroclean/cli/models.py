@@ -11,7 +11,7 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from ..models import get_card, list_models
+    from astroclean.models import get_card, list_models
 
     for name in list_models(args.task):
         card = get_card(name)

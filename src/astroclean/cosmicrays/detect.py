@@ -8,7 +8,7 @@ Example
 >>> image = 100 + 5 * rng.standard_normal((64, 64)).astype("f4")
 >>> image[30, 10:20] += 400                      # a cosmic-ray track
 >>> result = detect_cosmic_rays(image, model="ground", inpaint=True)
->>> bool(result.mask[30, 15]), result.cleaned.dtype
+>>> bool(result.cr_mask[30, 15]), result.cleaned.dtype
 (True, dtype('float32'))
 """
 
@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from ..errors import AstrocleanValueError
-from ..image import as_image
-from ..inference import Predictor, normalise
-from ..models import create_model, get_card
-from .inpaint import fill_masked
+from astroclean.errors import AstrocleanValueError
+from astroclean.models.registry import check_model_task
+from astroclean.image import as_image
+from astroclean.inference import Predictor, normalise
+from astroclean.models import create_model
+from astroclean.cosmicrays.inpaint import fill_masked
 
 DEFAULT_MODEL = "ground"
 
@@ -35,7 +36,7 @@ class CosmicRayResult:
 
     Attributes
     ----------
-    mask : ndarray of bool
+    cr_mask : ndarray of bool
         True = cosmic ray. Never True on bad, saturated or NaN input pixels.
     probability : ndarray of float32
         Per-pixel cosmic-ray probability; 0 on bad pixels, NaN where the input was NaN/inf.
@@ -51,7 +52,7 @@ class CosmicRayResult:
         the float32 probability saturates at exactly 1. Same NaN/bad conventions as ``probability``.
     """
 
-    mask: np.ndarray
+    cr_mask: np.ndarray
     probability: np.ndarray
     cleaned: np.ndarray | None
     threshold: float
@@ -62,11 +63,11 @@ class CosmicRayResult:
     @property
     def n_pixels(self) -> int:
         """Number of pixels flagged as cosmic rays."""
-        return int(self.mask.sum())
+        return int(self.cr_mask.sum())
 
 
 def check_threshold(threshold) -> float:
-    from .fpr import check_open_interval
+    from astroclean.cosmicrays.fpr import check_open_interval
 
     return check_open_interval(threshold, "threshold", 0.0, 1.0)
 
@@ -77,32 +78,6 @@ def _logit(p: float) -> float:
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
-
-
-def tiled_logits(predictor: Predictor, x: np.ndarray) -> np.ndarray:
-    """Logits of a ``(y, x)`` or ``(C, y, x)`` input, tiled exactly like :class:`Predictor` does.
-
-    TODO(floor): the floor's ``Predictor.dense`` takes (C, y, x) and the card's activation; this
-    local version exists until it lands.
-    """
-    import torch
-
-    from ..inference.tiling import tile_windows
-
-    x = x[None] if x.ndim == 2 else x
-    halo, tile = predictor.halo, predictor.tile
-    padded = np.pad(x, ((0, 0), (halo, halo), (halo, halo)), mode="symmetric") if halo else x
-    out = np.empty(x.shape[1:], dtype=np.float32)
-    for core, window in tile_windows(x.shape[1:], tile=tile, halo=halo):
-        batch = torch.from_numpy(np.ascontiguousarray(padded[(slice(None), *window)], dtype=np.float32))[None]
-        batch = batch.to(predictor.device)
-        if predictor.channels_last:
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode():
-            res = predictor.model(batch)[0, 0].float().cpu().numpy()
-        h, w = core[0].stop - core[0].start, core[1].stop - core[1].start
-        out[core] = res[halo:halo + h, halo:halo + w]
-    return out
 
 
 def _cast_like(cleaned: np.ndarray, dtype_name: str) -> np.ndarray:
@@ -136,29 +111,26 @@ class CosmicRayDetector:
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, *, device=None, tile: int = 1024):
-        card = get_card(model)
-        if card.task not in ("cosmic-rays", "any"):
-            raise AstrocleanValueError(f"model {model!r} is a {card.task} model; pick a cosmic-ray model "
-                                       "(astroclean models)")
+        card = check_model_task(model, "cosmic-rays", what="cosmic-ray")
         network = create_model(model, pretrained=card.weights_file is not None)
         self.name = model
         self.card = card
-        self.predictor = Predictor(network, device=device, tile=tile)
-        self.channels = int(card.extra.get("inputs", {}).get("channels", 1)) if isinstance(card.extra, dict) else 1
+        self.predictor = Predictor(network, device=device, tile=tile, activation="none")   # logits
+        self.channels = int(card.inputs.get("channels", 1))
         self.default_dilate = int(card.extra.get("default_dilate", 0)) if isinstance(card.extra, dict) else 0
 
     def logits(self, img):
         """``(logit map, info)`` of an Image (no masking applied)."""
-        from .features import network_input
+        from astroclean.cosmicrays.features import network_input
 
         x, info = network_input(img, channels=self.channels)
-        return tiled_logits(self.predictor, x), info
+        return np.asarray(self.predictor.dense(x), dtype=np.float32), info
 
     def detect(self, image, *, mask=None, threshold: float | None = None, saturation: float | None = None,
                dilate: int | None = None, inpaint: bool = False, fill: str = "biharmonic",
                fpr: float | None = None) -> CosmicRayResult:
         """Detect cosmic rays in one image; see :func:`detect_cosmic_rays` for the parameters."""
-        from .fpr import check_fpr, flip_image, threshold_from_scores
+        from astroclean.cosmicrays.fpr import check_fpr, flip_image, threshold_from_scores
 
         threshold = check_threshold(self.card.default_threshold if threshold is None else threshold)
         dilate = self.default_dilate if dilate is None else dilate
@@ -197,7 +169,7 @@ class CosmicRayDetector:
         meta = {"model_sha256": self.card.sha256, "normalisation": method, "seconds": time.perf_counter() - start,
                 "dilate": int(dilate), "fill": fill if inpaint else None, "name": img.name,
                 "n_bad": int(bad.sum()), "noise_channel": info.get("noise_channel"), **extra}
-        return CosmicRayResult(mask=crmask, probability=probability, cleaned=cleaned, threshold=threshold,
+        return CosmicRayResult(cr_mask=crmask, probability=probability, cleaned=cleaned, threshold=threshold,
                                model=self.name, meta=meta, logit=logit)
 
 

@@ -33,12 +33,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..image import Image
-from ..inference.normalise import normalise
+from astroclean.image import Image
+from astroclean.inference.normalise import normalise
+from astroclean.inference.normalisers import register_normaliser
 
-__all__ = ["network_input", "noise_channel", "electrons_per_unit_of", "CHANNEL_NAMES"]
+__all__ = ["network_input", "noise_channel", "electrons_per_unit_of", "CHANNEL_NAMES", "NORMALISER"]
 
 CHANNEL_NAMES = ("asinh((image - sky) / (2 noise))", "log(sigma_pixel / noise)")
+#: Registered name of the two-channel input (a model card's ``inputs["normaliser"]``).
+NORMALISER = "sky-noise-asinh+noise"
 
 
 def electrons_per_unit_of(image: Image, sky: np.ndarray, noise: np.ndarray):
@@ -95,3 +98,14 @@ def network_input(image: Image, *, channels: int = 1, epu="auto"):
     info["electrons_per_unit"] = epu
     n = noise_channel(image.data, norm.sky, norm.noise, epu, mask=image.mask)
     return np.stack([x, n]), info
+
+
+def _two_channels(image: Image):
+    return network_input(image, channels=2)
+
+
+register_normaliser(NORMALISER, _two_channels,
+                    description="channel 0: x = asinh((image - sky) / (2 noise)) (sky-noise-asinh); channel 1: "
+                                "log(sigma_pixel / noise) = 0.5 log(1 + s / (g noise^2)), s = 3x3 minimum of "
+                                "image - sky, g = electrons per unit (GAIN, unit, or the sky's effective gain; "
+                                "0 when unknown)")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 __all__ = ["flip_image", "threshold_from_scores", "check_fpr"]
 

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 METHODS = ("median", "biharmonic")
 

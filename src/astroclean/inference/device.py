@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 
 def select_device(device=None) -> torch.device:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 DECAM_NOT_BAD = (0, 5, 7)
 HST_NOT_BAD_BITS = 4096 | 8192 | 16384

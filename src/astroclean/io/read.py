@@ -29,9 +29,9 @@ import numpy as np
 from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
-from ..errors import AstrocleanFileError, AstrocleanKeyError, AstrocleanValueError
-from ..image import Image, as_image, native_float
-from .dq import dq_to_mask
+from astroclean.errors import AstrocleanFileError, AstrocleanKeyError, AstrocleanValueError
+from astroclean.image import Image, as_image, native_float
+from astroclean.io.dq import dq_to_mask
 
 _KEYS = {
     "gain": ("GAIN", "CCDGAIN", "EGAIN"),

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from .. import __version__
-from ..errors import AstrocleanFileError
+from astroclean import __version__
+from astroclean.errors import AstrocleanFileError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

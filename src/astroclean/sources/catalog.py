@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AstrocleanFileError, AstrocleanValueError
+from astroclean.errors import AstrocleanFileError, AstrocleanValueError
 
 RA_NAMES = ("ra", "raj2000", "ra_deg", "radeg", "alpha", "ra_icrs")
 DEC_NAMES = ("dec", "dej2000", "decj2000", "dec_deg", "decdeg", "delta", "de_icrs", "dec_icrs")

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
-from ..image import as_image
-from .catalog import SourcePositions, positions_from_table, validate_positions
-from .cutouts import PasteAccumulator, cutout_origin, extract_cutouts
-from .masks import DEFAULT_MASK_TABLES, MaskTable, find_neighbours, hole_masks, measure_snr
+from astroclean.background import robust_sigma
+from astroclean.errors import AstrocleanValueError
+from astroclean.image import as_image
+from astroclean.sources.catalog import SourcePositions, positions_from_table, validate_positions
+from astroclean.sources.cutouts import PasteAccumulator, cutout_origin, extract_cutouts
+from astroclean.sources.masks import DEFAULT_MASK_TABLES, MaskTable, find_neighbours, hole_masks, measure_snr
 
 
 @dataclass(frozen=True)
@@ -93,34 +94,31 @@ def _mask_table(card, band, mode):
     return DEFAULT_MASK_TABLES[key]
 
 
-def load_source_model(model="pacs-blue", *, device=None):
-    """The network (eval mode, on ``device``) of a registered compact-source model, or a given module."""
-    from ..inference.device import select_device
-    from ..models import create_model
+def load_source_model(model="pacs-blue", *, device=None, batch_size: int = 64):
+    """A :class:`~astroclean.inference.Predictor` of a compact-source model: a registered name, a module with
+    a card, or a Predictor (returned as it is)."""
+    from astroclean.inference import Predictor
+    from astroclean.models import check_model_task, create_model
 
-    device = select_device(device)
+    if isinstance(model, Predictor):
+        return model
     net = create_model(model) if isinstance(model, str) else model
-    if getattr(net, "card", None) is None or net.card.task not in ("sources", "any"):
-        raise AstrocleanValueError(f"model {getattr(net, 'card', None) and net.card.name!r} is not a compact-source "
-                                   "model; pick one with task 'sources' from `astroclean models`")
-    return net.to(device).eval(), device
+    card = getattr(net, "card", None)
+    if card is None:
+        raise AstrocleanValueError("the given module has no model card; build it with astroclean.models.create_model")
+    if card.task not in ("sources", "any"):
+        check_model_task(card.name, "sources", what="compact-source")  # raises, naming the compact-source models
+    return Predictor(net, device=device, activation="none", batch_size=batch_size)
 
 
-def predict_backgrounds(net, data, hole, *, device, min_scale=None, batch_size=64) -> np.ndarray:
+def predict_backgrounds(predictor, data, hole, *, min_scale=None) -> np.ndarray:
     """Network background (N, s, s) in map units for cutouts ``data`` with holes ``hole`` (True = masked)."""
-    import torch
+    from astroclean.sources.normalise import denormalise, normalise_cutouts
 
-    from .normalise import denormalise, normalise_cutouts
-
-    out = np.empty(data.shape, np.float32)
-    for start in range(0, len(data), batch_size):
-        sl = slice(start, start + batch_size)
-        x, valid, offset, scale = normalise_cutouts(data[sl], hole[sl] | ~np.isfinite(data[sl]),
-                                                    min_scale=None if min_scale is None else min_scale)
-        with torch.inference_mode():
-            y = net(torch.from_numpy(x).to(device), torch.from_numpy(valid).to(device))
-        out[sl] = denormalise(y[:, 0].float().cpu().numpy(), offset, scale)
-    return out
+    if len(data) == 0:
+        return np.empty(data.shape, np.float32)
+    x, valid, offset, scale = normalise_cutouts(data, hole | ~np.isfinite(data), min_scale=min_scale)
+    return denormalise(predictor.cutouts(x, valid)[:, 0], offset, scale)
 
 
 def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", band=None, mode="scan", error=None,
@@ -139,7 +137,7 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
         the table with the reason.
     wcs : astropy.wcs.WCS, optional
         Needed for world coordinates (taken from an Image when not given).
-    model : str or torch.nn.Module
+    model : str, torch.nn.Module or astroclean.inference.Predictor
         A registered compact-source model (``astroclean models``).
     band, mode : str
         PACS band ("blue", "green", "red") and mode ("scan", "chopnod") of the
@@ -174,8 +172,8 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
     wcs = wcs if wcs is not None else img.wcs
     data = np.where(img.mask, np.nan, img.data).astype(np.float32)
     pos = _as_positions(positions, data.shape, wcs)
-    net, device = load_source_model(model, device=device)
-    card = net.card
+    predictor = load_source_model(model, device=device, batch_size=batch_size)
+    card = predictor.card
     band = band or (card.extra or {}).get("band", "blue")
     table = _mask_table(card, band, mode)
     use = np.flatnonzero(pos.usable)
@@ -184,7 +182,7 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
                       peak_radius=table.peak_radius).snr
     radius = table.radius(np.nan_to_num(snr, nan=0.0)).astype(float)
     finite = data[np.isfinite(data)]
-    noise = 1.4826 * float(np.median(np.abs(finite - np.median(finite)))) if finite.size else None
+    noise = robust_sigma(finite) if finite.size else None
     accumulator = PasteAccumulator(data.shape)
     origin = cutout_origin(x, y, size=size) if len(use) else np.zeros((0, 2), np.int64)
     neighbours = find_neighbours(x, y, radius, origin, size=size) if len(use) > 1 else [None] * len(use)
@@ -194,7 +192,7 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
         cut = extract_cutouts(data, x[sl], y[sl], size=size)
         holes = hole_masks((size, size), cut.centre, radius[sl], neighbours=neighbours[sl])
         t0 = time.perf_counter()
-        predicted = predict_backgrounds(net, cut.data, holes, device=device, min_scale=noise, batch_size=batch_size)
+        predicted = predict_backgrounds(predictor, cut.data, holes, min_scale=noise)
         t_net += time.perf_counter() - t0
         accumulator.add(predicted, holes & np.isfinite(cut.data), cut.origin)
     filled, covered = accumulator.result()
@@ -221,8 +219,9 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
 
 
 def _photometry(rows, use, data, background, x, y, *, band, error, img, wcs, covered, radius, snr):
-    from ..simulate.far_infrared_psf import load_pacs_psf
-    from .photometry import measure_sources, pixel_scale_arcsec
+    from astroclean.instruments.pacs import load_pacs_psf
+    from astroclean.photometry import pixel_scale_arcsec
+    from astroclean.sources.photometry import measure_sources
 
     if error is None and img.variance is not None:
         error = np.sqrt(img.variance)

@@ -26,6 +26,7 @@ KEYS = {
     "f1": "F1 at the card threshold",
     "iou": "IoU at the card threshold",
     "fdr": "FDR at the card threshold",
+    "op_fpr": "clean fraction flagged at the card threshold",
 }
 
 
@@ -40,12 +41,20 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("table", help="table.ecsv written by `astroclean evaluate cosmic-rays`")
     parser.add_argument("--weights", default=Path(__file__).resolve().parents[1] / "src" / "astroclean" / "weights")
+    parser.add_argument("--key", default="benchmark",
+                        help="metrics key to write (default benchmark; benchmark_unseen for the unseen-instrument part)")
+    parser.add_argument("--alias", action="append", default=[],
+                        help="METHOD=MODEL: rows of astroclean:METHOD count for MODEL (e.g. auto=ground, when "
+                             "astroclean:auto ran the ground model on every group)")
     args = parser.parse_args(argv)
+    aliases = dict(a.split("=", 1) for a in args.alias)
     table = Table.read(args.table, format="ascii.ecsv")
     source = {k: table.meta.get(k) for k in ("command", "commit", "date", "recipe_version") if k in table.meta}
     for card_path in sorted(Path(args.weights).glob("*.json")):
         card = json.loads(card_path.read_text())
-        rows = [r for r in table if r["method"] == f"astroclean:{card['name']}" and r["status"] in ("ok", "")]
+        names = {f"astroclean:{card['name']}"} | {f"astroclean:{m}" for m, model in aliases.items()
+                                                  if model == card["name"]}
+        rows = [r for r in table if r["method"] in names and r["status"] in ("ok", "")]
         if not rows:
             print(f"{card['name']}: no rows in {args.table}; card unchanged")
             continue
@@ -53,8 +62,13 @@ def main(argv=None) -> int:
         for row in rows:
             per_flavour[str(row["flavour"])] = {label: _value(row, key) for key, label in KEYS.items()
                                                if _value(row, key) is not None}
-        card["metrics"]["benchmark"] = {"source": source, "by_flavour": per_flavour,
-                                        "see": "docs/benchmark.md for the peers on the same data"}
+        entry = {"source": source, "by_flavour": per_flavour, "see": "docs/benchmark.md for the peers on the same data"}
+        unseen = [v for k, v in per_flavour.items() if k.startswith("unseen:")]
+        if unseen:   # the summary: plain means over instruments, and the worst one
+            entry["mean_over_instruments"] = {label: round(sum(v[label] for v in unseen) / len(unseen), 4)
+                                              for label in unseen[0] if all(label in v for v in unseen)}
+            entry["worst_instrument_tpr_at_1e-4"] = min(v[KEYS["tpr@fpr=0.0001"]] for v in unseen)
+        card["metrics"][args.key] = entry
         card_path.write_text(json.dumps(card, indent=2) + "\n")
         print(f"{card['name']}: updated from {len(rows)} rows")
     return 0

@@ -46,12 +46,15 @@ def main(argv=None) -> int:
     parser.add_argument("--alias", action="append", default=[],
                         help="METHOD=MODEL: rows of astroclean:METHOD count for MODEL (e.g. auto=ground, when "
                              "astroclean:auto ran the ground model on every group)")
+    parser.add_argument("--only", action="append", default=None, help="update only these cards (repeatable)")
     args = parser.parse_args(argv)
     aliases = dict(a.split("=", 1) for a in args.alias)
     table = Table.read(args.table, format="ascii.ecsv")
     source = {k: table.meta.get(k) for k in ("command", "commit", "date", "recipe_version") if k in table.meta}
     for card_path in sorted(Path(args.weights).glob("*.json")):
         card = json.loads(card_path.read_text())
+        if args.only and card["name"] not in args.only:
+            continue
         names = {f"astroclean:{card['name']}"} | {f"astroclean:{m}" for m, model in aliases.items()
                                                   if model == card["name"]}
         rows = [r for r in table if r["method"] in names and r["status"] in ("ok", "")]

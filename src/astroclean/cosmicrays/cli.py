@@ -92,6 +92,8 @@ def add_train_parser(tasks):
     cr.add_argument("--wide", action="store_true",
                     help="wide training data: extra real backgrounds, simulated fields of PSF FWHM 0.8-8 px "
                          "(stars, crowded, galaxy-dominated) and detector artefacts as negatives")
+    cr.add_argument("--spectra", action="store_true",
+                    help="with --wide: spectra (sky lines, object traces) join the artefacts drawn as negatives")
     cr.add_argument("--dilate", type=int, default=0,
                     help="post-threshold dilation recorded in the card as the model's default (default 0)")
     cr.add_argument("--target-fpr", type=float, default=None,
@@ -136,6 +138,6 @@ def run_train(args) -> int:
         val_patches=args.val_patches, patch_size=args.patch_size, rng=args.seed, data_dir=args.data_dir,
         output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command,
         target_snr=args.target_snr, wide=args.wide, default_dilate=args.dilate, init_from=args.init_from,
-        target_fpr=args.target_fpr)
+        target_fpr=args.target_fpr, spectra=args.spectra)
     print(card.summary())
     return 0

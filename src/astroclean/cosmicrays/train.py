@@ -90,7 +90,8 @@ class PatchSet:
 WIDE = {"fwhm_range": (0.8, 8.0), "artefact_probability": 0.35, "star_field_fraction": 0.35}
 
 
-def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None, wide: bool = False) -> PatchSet:
+def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None, wide: bool = False,
+                          spectra: bool = False) -> PatchSet:
     """Patches from the TRAIN split of every flavour in ``flavours`` (``"ground+crowded"``, ``"all"``), pooled.
 
     ``wide``: also the extra real backgrounds (:func:`~astroclean.cosmicrays.simulate.backgrounds.wide_training_backgrounds`),
@@ -112,6 +113,10 @@ def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None
         options = {}
         if wide:
             options = dict(WIDE, extra_backgrounds=wide_training_backgrounds(name, data_dir=data_dir))
+            if spectra:   # spectra (sky lines, traces) join the artefacts drawn
+                from astroclean.cosmicrays.simulate.artefacts import ARTEFACTS, EXTRA_ARTEFACTS
+
+                options["artefact_pool"] = ARTEFACTS + EXTRA_ARTEFACTS
         sets.append(make_cosmic_ray_set(name, "train", n_patches=n, patch_size=patch_size, rng=rng,
                                         data_dir=data_dir, **options))
     return PatchSet(*(np.concatenate([getattr(s, f) for s in sets])
@@ -128,13 +133,13 @@ def validation_threshold(model, x_val, val, ignore, *, fpr: float, config) -> fl
     return float(1.0 / (1.0 + np.exp(-t)))
 
 
-def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, log, wide=False):
+def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, log, wide=False, spectra=False):
     log(f"simulating {n_patches} training + {val_patches} validation patches ({flavour}, {patch_size} px"
         f"{', wide' if wide else ''})")
     train = make_training_patches(flavour, n_patches=n_patches, patch_size=patch_size, rng=seed, data_dir=data_dir,
-                                  wide=wide)
+                                  wide=wide, spectra=spectra)
     val = make_training_patches(flavour, n_patches=val_patches, patch_size=patch_size, rng=seed + 1000,
-                                data_dir=data_dir, wide=wide)
+                                data_dir=data_dir, wide=wide, spectra=spectra)
     return train, val
 
 
@@ -142,7 +147,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                            val_patches: int = 300, patch_size: int = 128, rng: int = 0, data_dir=None,
                            output_dir=None, overwrite: bool = False, device=None, command: str = "",
                            log=print, target_snr: float = 0.0, wide: bool = False, default_dilate: int = 0,
-                           init_from: str | None = None, target_fpr: float | None = None):
+                           init_from: str | None = None, target_fpr: float | None = None, spectra: bool = False):
     """Simulate, train, pick the best validation epoch and (optionally) export weights + card.
 
     The best epoch maximises the TPR at 1e-4 FPR of validation cosmic-ray
@@ -162,7 +167,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     seed = int(rng)
     start = time.perf_counter()
     train, val = _make_sets(flavour, n_patches=n_patches, val_patches=val_patches, patch_size=patch_size,
-                            seed=seed, data_dir=data_dir, log=log, wide=wide)
+                            seed=seed, data_dir=data_dir, log=log, wide=wide, spectra=spectra)
     log(f"simulated in {(time.perf_counter() - start) / 60:.1f} min")
     channels = config.in_channels
     x_train, ig_train = prepare_inputs(train, rng=seed, channels=channels)
@@ -209,7 +214,8 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
         extra={"config": config.to_dict(), "history": history, "flavour": flavour, "patch_size": patch_size,
                "target": (f"charge core: injected signal >= {target_snr:g} sigma" if target_snr > 0
                           else "injected footprint dilated by 3x3"),
-               "default_dilate": int(default_dilate), "wide": bool(wide), "init_from": init_from,
+               "default_dilate": int(default_dilate), "wide": bool(wide), "spectra": bool(spectra),
+               "init_from": init_from,
                "default_threshold_rule": (f"FPR {target_fpr:g} on the validation negatives" if target_fpr
                                           else "0.5")},
     )

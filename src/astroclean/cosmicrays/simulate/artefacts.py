@@ -128,7 +128,7 @@ def _spectrum(out, rng, sigma):
     out += sigma * (model + rng.normal(0.0, 1.0, out.shape) * np.sqrt(model * rng.uniform(0.2, 1.0)))
 
 
-def add_artefacts(data, sigma, *, rng, kinds=None, n_kinds=(1, 3), saturation=None):
+def add_artefacts(data, sigma, *, rng, kinds=None, n_kinds=(1, 3), saturation=None, pool=ARTEFACTS):
     """Paint detector artefacts onto a copy of ``data``.
 
     Parameters
@@ -139,7 +139,9 @@ def add_artefacts(data, sigma, *, rng, kinds=None, n_kinds=(1, 3), saturation=No
     rng : Generator or int
     kinds : sequence of str, optional
         Which artefacts (default: ``n_kinds`` drawn at random from :data:`ARTEFACTS`;
-        :data:`EXTRA_ARTEFACTS` only by name).
+        :data:`EXTRA_ARTEFACTS` only by name or in ``pool``).
+    pool : sequence of str
+        The kinds drawn from when ``kinds`` is None.
     n_kinds : (int, int)
         Range of the number of kinds drawn when ``kinds`` is None.
     saturation : float, optional
@@ -158,7 +160,7 @@ def add_artefacts(data, sigma, *, rng, kinds=None, n_kinds=(1, 3), saturation=No
     saturated = np.zeros(out.shape, dtype=bool)
     if kinds is None:
         k = int(rng.integers(n_kinds[0], n_kinds[1] + 1))
-        kinds = list(rng.choice(ARTEFACTS, size=k, replace=False))
+        kinds = list(rng.choice(tuple(pool), size=min(k, len(pool)), replace=False))
     for kind in kinds:
         if kind == "bad_column":
             _line(out, rng, s, 0)

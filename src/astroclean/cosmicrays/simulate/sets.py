@@ -125,7 +125,7 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
                         simulated_fraction: float = 0.3, star_field_fraction: float = 0.2,
                         sky_probability: float = 0.5, gain_probability: float = 0.3, library=None,
                         max_bad_fraction: float = 0.5, fwhm_range=None, artefact_probability: float = 0.0,
-                        extra_backgrounds=()) -> CosmicRaySet:
+                        extra_backgrounds=(), artefact_pool=None) -> CosmicRaySet:
     """Make ``n_patches`` patches with injected cosmic rays and their truth.
 
     Parameters
@@ -167,6 +167,8 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
         (:func:`~astroclean.cosmicrays.simulate.artefacts.add_artefacts`: bad rows/columns, amplifier steps,
         fringes, persistence, saturated stars with bleed trails, row noise) as negatives before the
         injection; their saturated pixels are masked half of the time.
+    artefact_pool : sequence of str, optional
+        Kinds of artefact drawn from (default :data:`~astroclean.cosmicrays.simulate.artefacts.ARTEFACTS`).
     extra_backgrounds : sequence of Image
         More real backgrounds (with variance) drawn like the flavour's own.
 
@@ -245,7 +247,8 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             from astroclean.cosmicrays.simulate.artefacts import add_artefacts
 
             data, saturated, _ = add_artefacts(data, np.sqrt(np.median(var[~bad])) if (~bad).any() else 1.0,
-                                               rng=rng, saturation=sat)
+                                               rng=rng, saturation=sat,
+                                               **({} if artefact_pool is None else {"pool": tuple(artefact_pool)}))
             if rng.random() < 0.5:
                 bad = bad | saturated
         sigma = np.sqrt(np.where(bad, 1.0, var))

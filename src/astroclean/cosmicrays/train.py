@@ -193,7 +193,8 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
         log(f"default threshold {default_threshold:.6g}: FPR {target_fpr:g} on the validation negatives")
     card = ModelCard(
         name=name, task="cosmic-rays", architecture=config.architecture(),
-        description=f"{flavour}-based cosmic-ray detector, UNet "
+        description=("one cosmic-ray detector for any instrument" if flavour == "all" else
+                     f"{flavour}-based cosmic-ray detector") + ", UNet "
                     f"({'GroupNorm' if config.norm == 'group' else 'BatchNorm'}"
                     f"{', attention gates' if config.attention else ''}, depth {config.depth}, width {config.width})",
         inputs={"bands": ["any"], "channels": config.in_channels,

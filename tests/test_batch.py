@@ -65,7 +65,7 @@ def test_run_manifest_then_resume_skips_valid_and_redoes_the_rest(tmp_path, monk
     assert rows[1][1] == hashlib.sha256(files[0].read_bytes()).hexdigest() and rows[1][5] > 0
     assert fits.getheader(out / "f0.cr.fits")["ACISHA"] == rows[1][1]
     with Manifest(report.manifest) as book:
-        table = book.table("cosmic-rays")
+        table = book.table("cosmicrays")
     table.write(tmp_path / "manifest.ecsv")
     assert len(table) == 4 and sorted(table["status"]) == ["done", "done", "done", "failed"]
 

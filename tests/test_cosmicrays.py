@@ -9,7 +9,7 @@ from astroclean.models import get_card, list_models
 
 from conftest import sky_with_track
 
-SHIPPED = [n for n in list_models("cosmic-rays") if get_card(n).weights_file]
+SHIPPED = [n for n in list_models("cosmicrays") if get_card(n).weights_file]
 needs_model = pytest.mark.skipif("ground" not in SHIPPED, reason="the ground model is not shipped yet")
 
 

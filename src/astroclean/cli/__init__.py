@@ -8,9 +8,9 @@ Run a task on FITS files (files, quoted globs or folders; many files in-process 
 Models, simulations with truth, training and benchmarks:
 
     astroclean models                                       shipped models, the default per task
-    astroclean simulate cosmic-rays --flavour ground -o set.npz
-    astroclean train cosmic-rays --flavour ground --name ground
-    astroclean evaluate cosmic-rays -o bench/               ours and every installed peer, same data
+    astroclean simulate cosmic --flavour ground -o set.npz
+    astroclean train cosmic --flavour ground --name ground
+    astroclean evaluate cosmic -o bench/               ours and every installed peer, same data
 
 `astroclean COMMAND --help` explains each command.
 """
@@ -83,6 +83,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("astroclean: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `astroclean models | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

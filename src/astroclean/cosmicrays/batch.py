@@ -58,13 +58,13 @@ class CosmicTask(TaskSpec):
     device: str | None = None
     tile: int = 1024
 
-    name = "cosmic-rays"
+    name = "cosmicrays"
     columns = ("cr_pixels", "fraction")
 
     def __post_init__(self):
         from astroclean.cosmicrays.detect import check_threshold
 
-        check_model_task(self.model, "cosmic-rays", what="cosmic-ray")  # a clear error now, not one per task
+        check_model_task(self.model, "cosmicrays", what="cosmic-ray")  # a clear error now, not one per task
         if self.threshold is not None:
             check_threshold(self.threshold)
         if isinstance(self.dilate, bool) or int(self.dilate) != self.dilate or self.dilate < 0:

@@ -40,8 +40,8 @@ def batch_spec(args):
 
 
 def add_simulate_parser(tasks):
-    """Add ``astroclean simulate cosmic-rays``."""
-    cr = tasks.add_parser("cosmic-rays", help="real backgrounds + injected real/simulated cosmic rays")
+    """Add ``astroclean simulate cosmic``."""
+    cr = tasks.add_parser("cosmic", aliases=["cosmic-rays"], help="real backgrounds + injected real/simulated cosmic rays")
     cr.add_argument("--flavour", required=True, choices=["ground", "space", "crowded"])
     cr.add_argument("--split", default="train", choices=["train", "benchmark"],
                     help="which backgrounds and cosmic-ray hits (the two are disjoint)")
@@ -58,8 +58,8 @@ def add_simulate_parser(tasks):
 
 
 def add_train_parser(tasks):
-    """Add ``astroclean train cosmic-rays``."""
-    cr = tasks.add_parser("cosmic-rays", help="train a cosmic-ray detector")
+    """Add ``astroclean train cosmic``."""
+    cr = tasks.add_parser("cosmic", aliases=["cosmic-rays"], help="train a cosmic-ray detector")
     cr.add_argument("--flavour", required=True,
                     help="training backgrounds: ground, space, crowded, or a mix such as ground+crowded")
     cr.add_argument("--name", required=True, help="model name (card and weights file)")
@@ -85,7 +85,7 @@ def add_train_parser(tasks):
 
 
 def run_simulate(args) -> int:
-    """Write a cosmic-ray set with its truth (``astroclean simulate cosmic-rays``)."""
+    """Write a cosmic-ray set with its truth (``astroclean simulate cosmic``)."""
     import numpy as np
 
     from astroclean.cosmicrays.simulate import make_cosmic_ray_set, write_cosmic_ray_set
@@ -101,7 +101,7 @@ def run_simulate(args) -> int:
 
 
 def run_train(args) -> int:
-    """Train and export a cosmic-ray model (``astroclean train cosmic-rays``)."""
+    """Train and export a cosmic-ray model (``astroclean train cosmic``)."""
     from astroclean.inference.device import set_threads
     from astroclean.cosmicrays.train import train_cosmic_ray_model
     from astroclean.training.export import config_from_args

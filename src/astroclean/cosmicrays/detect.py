@@ -102,7 +102,7 @@ class CosmicRayDetector:
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, *, device=None, tile: int = 1024):
-        card = check_model_task(model, "cosmic-rays", what="cosmic-ray")
+        card = check_model_task(model, "cosmicrays", what="cosmic-ray")
         network = create_model(model, pretrained=card.weights_file is not None)
         self.name = model
         self.card = card

@@ -107,7 +107,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     minutes = (time.perf_counter() - start) / 60
     best = max(history, key=lambda h: h["val_score"])
     card = ModelCard(
-        name=name, task="cosmic-rays", architecture=config.architecture(),
+        name=name, task="cosmicrays", architecture=config.architecture(),
         description=f"{flavour}-based cosmic-ray detector, UNet "
                     f"({'GroupNorm' if config.norm == 'group' else 'BatchNorm'}"
                     f"{', attention gates' if config.attention else ''}, depth {config.depth}, width {config.width})",

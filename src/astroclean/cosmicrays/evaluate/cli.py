@@ -1,10 +1,10 @@
-"""``astroclean evaluate cosmic-rays``: benchmark detectors side by side, or self-test a model on your frames.
+"""``astroclean evaluate cosmic``: benchmark detectors side by side, or self-test a model on your frames.
 
-    astroclean evaluate cosmic-rays --benchmark default -o bench/        # ours + every peer installed
-    astroclean evaluate cosmic-rays --quick -o smoke/                    # 3 tiny cases: a smoke test
-    astroclean evaluate cosmic-rays --methods astroscrappy,deepcr:decam -o bench/
-    astroclean evaluate cosmic-rays --images my_frames/ --inject --model ground --target-fdr 0.01 -o out/
-    astroclean evaluate cosmic-rays -o docs/benchmark --docs docs/benchmark.md --overwrite   # refresh the docs
+    astroclean evaluate cosmic --benchmark default -o bench/        # ours + every peer installed
+    astroclean evaluate cosmic --quick -o smoke/                    # 3 tiny cases: a smoke test
+    astroclean evaluate cosmic --methods astroscrappy,deepcr:decam -o bench/
+    astroclean evaluate cosmic --images my_frames/ --inject --model ground --target-fdr 0.01 -o out/
+    astroclean evaluate cosmic -o docs/benchmark --docs docs/benchmark.md --overwrite   # refresh the docs
 
 The benchmark writes table.md/.ecsv, timing.md/.ecsv, roc.png, pr.png,
 star_regions.*, photometry.* and density.* into the output folder (never
@@ -28,8 +28,8 @@ from astroclean.errors import AstrocleanValueError
 
 
 def add_evaluate_parser(sub):
-    """Add ``astroclean evaluate cosmic-rays`` to the ``evaluate`` subparsers ``sub``."""
-    c = sub.add_parser("cosmic-rays", help="cosmic-ray benchmark or self-test", description=__doc__,
+    """Add ``astroclean evaluate cosmic`` to the ``evaluate`` subparsers ``sub``."""
+    c = sub.add_parser("cosmic", aliases=["cosmic-rays"], help="cosmic-ray benchmark or self-test", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("-o", "--output", required=True, help="output folder (created if missing)")
     c.add_argument("--benchmark", default="default",

@@ -84,7 +84,7 @@ class AstrocleanDetector(Detector):
         except AstrocleanError as exc:
             return False, f"model {self.model!r} is not available: {exc}"
         try:
-            check_model_task(self.model, "cosmic-rays", what="cosmic-ray")
+            check_model_task(self.model, "cosmicrays", what="cosmic-ray")
         except AstrocleanError as exc:
             return False, str(exc)
         if card.weights_file is None and not self.allow_untrained:

@@ -110,3 +110,24 @@ def test_biharmonic_keeps_a_star_profile_better_than_median(rng):
     hit[19:21, 21:23] = True                     # a hit next to the core
     errors = {m: np.abs(fill_masked(star, hit, method=m)[hit] - star[hit]).max() for m in ("median", "biharmonic")}
     assert errors["biharmonic"] < 0.5 * errors["median"], errors
+
+
+def test_result_write_makes_the_cli_product(tmp_path, rng):
+    from astropy.io import fits
+
+    from astroclean import detect_cosmic_rays
+    from astroclean.cli import main
+
+    image = (100 + 5 * rng.standard_normal((64, 64))).astype(np.float32)
+    image[30, 10:20] += 400
+    path = tmp_path / "frame.fits"
+    fits.PrimaryHDU(image).writeto(path)
+    result = detect_cosmic_rays(image, model="ground", inpaint=True)
+    written = result.write(tmp_path / "api.cr.fits")
+    assert main(["cosmic", str(path), "-o", str(tmp_path / "cli"), "--inpaint", "--no-progress"]) == 0
+    with fits.open(written) as api, fits.open(tmp_path / "cli" / "frame.cr.fits") as cli:
+        assert [h.name for h in api] == [h.name for h in cli] == ["PRIMARY", "CLEAN", "CRMASK", "CRPROB"]
+        np.testing.assert_array_equal(api["CRMASK"].data, cli["CRMASK"].data)
+        assert api[0].header["ACMODEL"] == cli[0].header["ACMODEL"] == "ground"
+    with pytest.raises(Exception, match="exists"):
+        result.write(written)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 
 from astroclean.errors import AstrocleanValueError
 from astroclean.models.registry import check_model_task
@@ -98,20 +97,15 @@ class CosmicTask(TaskSpec):
         return CosmicRayDetector(self.model, device=self.device, tile=self.tile)
 
     def process(self, state, unit, outputs, *, overwrite):
-        from astroclean.io import read_images, write_fits
+        from astroclean.io import read_images
 
         images = read_images(unit.path, hdu=unit.index, saturation=self.saturation)
         image = images[unit.plane or 0]
         result = state.detect(image, threshold=self.threshold, dilate=self.dilate, inpaint=self.inpaint,
                               fill=self.fill)
-        header = image.header
-        extensions = [("CRMASK", result.cr_mask.astype(np.uint8), header)]
-        if self.probability:
-            extensions.append(("CRPROB", result.probability.astype(np.float32), header))
-        if result.cleaned is not None:
-            extensions.insert(0, ("CLEAN", result.cleaned, header))
         provenance = {**self.provenance(unit), "norm": result.meta.get("normalisation")}
-        write_fits(outputs[0], extensions, primary_header=image.meta.get("primary_header"), provenance=provenance,
-                   overwrite=overwrite)
+        result.replace(provenance=provenance).write(outputs[0], header=image.header, overwrite=overwrite,
+                                                    primary_header=image.meta.get("primary_header"),
+                                                    probability=self.probability)
         valid = max(int((~image.mask).sum()), 1)
         return {"cr_pixels": result.n_pixels, "fraction": f"{result.n_pixels / valid:.2e}"}

@@ -26,12 +26,13 @@ from astroclean.image import as_image
 from astroclean.inference import Predictor, normalise
 from astroclean.models import create_model
 from astroclean.cosmicrays.inpaint import fill_masked
+from astroclean.tasks import Result
 
 DEFAULT_MODEL = "ground"
 
 
 @dataclass(frozen=True)
-class CosmicRayResult:
+class CosmicRayResult(Result):
     """What :func:`detect_cosmic_rays` returns, whatever the options.
 
     Attributes
@@ -46,6 +47,11 @@ class CosmicRayResult:
     model : str
     meta : dict
         Model sha256, normalisation method, timings, counts.
+    provenance : dict
+        Written into the product's header by :meth:`write` (model, its sha256, threshold, ...).
+
+    ``result.write("frame.cr.fits", header=image.header)`` writes the product ``astroclean cosmic``
+    writes: ``CLEAN`` (when cleaned), ``CRMASK`` (uint8) and ``CRPROB`` (float32).
     """
 
     cr_mask: np.ndarray
@@ -59,6 +65,15 @@ class CosmicRayResult:
     def n_pixels(self) -> int:
         """Number of pixels flagged as cosmic rays."""
         return int(self.cr_mask.sum())
+
+    def extensions(self, header=None, *, probability: bool = True) -> list:
+        """``CLEAN`` (if cleaned), ``CRMASK`` (uint8, 1 = cosmic ray) and ``CRPROB`` (float32, unless
+        ``probability=False``), each with ``header``."""
+        out = [] if self.cleaned is None else [("CLEAN", self.cleaned, header)]
+        out.append(("CRMASK", self.cr_mask.astype(np.uint8), header))
+        if probability:
+            out.append(("CRPROB", self.probability.astype(np.float32), header))
+        return out
 
 
 def check_threshold(threshold) -> float:
@@ -135,8 +150,11 @@ class CosmicRayDetector:
         meta = {"model_sha256": self.card.sha256, "normalisation": method, "seconds": time.perf_counter() - start,
                 "dilate": int(dilate), "fill": fill if inpaint else None, "name": img.name,
                 "n_bad": int(bad.sum())}
+        provenance = {"task": "cosmicrays", "model": self.name, "model_sha256": self.card.sha256,
+                      "threshold": float(threshold), "dilate": int(dilate), "inpaint": bool(inpaint),
+                      "fill": fill if inpaint else None, "norm": method}
         return CosmicRayResult(cr_mask=crmask, probability=probability, cleaned=cleaned, threshold=threshold,
-                               model=self.name, meta=meta)
+                               model=self.name, meta=meta, provenance=provenance)
 
 
 _DETECTORS: dict = {}

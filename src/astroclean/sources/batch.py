@@ -119,34 +119,17 @@ class SourcesTask(TaskSpec):
         return validate_positions(found["x"], found["y"], shape=image.shape)
 
     def process(self, state, unit, outputs, *, overwrite):
-        from astroclean.io import read_images, write_fits
+        from astroclean.io import read_images
         from astroclean.sources.remove import remove_compact_sources
 
         net = state
         image = read_images(unit.path, hdu=unit.index)[unit.plane or 0]
         result = remove_compact_sources(image, self.positions(image), model=net, band=self.band, mode=self.mode,
                                         device=self.device, batch_size=self.batch_size)
-        provenance = self.provenance(unit)
-        primary = image.meta.get("primary_header")
-        header = image.header
-        write_fits(outputs[0], [("BACKGROUND", result.background, header)], primary_header=primary,
-                   provenance=provenance, overwrite=overwrite)
-        write_fits(outputs[1], [("SOURCES", result.sources, header), ("HOLE", result.hole.astype(np.uint8), header)],
-                   primary_header=primary, provenance=provenance, overwrite=overwrite)
-        _write_table(outputs[2], result.table, provenance, overwrite=overwrite)
+        result.replace(provenance=self.provenance(unit)).write_products(
+            outputs, header=image.header, primary_header=image.meta.get("primary_header"), overwrite=overwrite)
         status = np.asarray(result.table["status"], dtype=str)
         return {"sources": int(np.sum(status == "ok")), "skipped": int(np.sum(np.char.startswith(status, "skipped")))}
-
-
-def _write_table(path, table, provenance, *, overwrite):
-    from astroclean.io.write import atomic_write
-
-    table = table.copy(copy_data=False)
-    table.meta.update({f"astroclean_{k}": v for k, v in provenance.items() if v is not None})
-    for name in table.colnames:
-        if table[name].dtype == object:
-            table[name] = np.asarray(table[name], dtype=str)
-    atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True), overwrite=overwrite)
 
 
 def _check_table(path, sha256):

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from astroclean.background import robust_sigma
+from astroclean.tasks import Result
 from astroclean.errors import AstrocleanValueError
 from astroclean.image import as_image
 from astroclean.sources.catalog import SourcePositions, positions_from_table, validate_positions
@@ -38,7 +39,7 @@ from astroclean.sources.masks import DEFAULT_MASK_TABLES, MaskTable, find_neighb
 
 
 @dataclass(frozen=True)
-class SourceRemovalResult:
+class SourceRemovalResult(Result):
     """What :func:`remove_compact_sources` returns, whatever the options.
 
     Attributes
@@ -64,6 +65,41 @@ class SourceRemovalResult:
     table: object
     model: str
     meta: dict = field(default_factory=dict)
+
+    #: Suffixes of the three products (after the input's stem), as ``astroclean sources`` names them.
+    SUFFIXES = ("_nosources.fits", "_sources.fits", "_photometry.ecsv")
+
+    def extensions(self, header=None) -> list:
+        """The source-free map (``BACKGROUND``), what was removed (``SOURCES``) and the ``HOLE`` mask."""
+        return [("BACKGROUND", self.background, header), ("SOURCES", self.sources, header),
+                ("HOLE", self.hole.astype(np.uint8), header)]
+
+    def write(self, path, *, header=None, primary_header=None, overwrite: bool = False) -> tuple:
+        """Write the three products of ``astroclean sources`` for the stem ``path`` (``out/map`` ->
+        ``out/map_nosources.fits``, ``out/map_sources.fits``, ``out/map_photometry.ecsv``); returns their paths."""
+        from pathlib import Path
+
+
+        paths = tuple(Path(f"{path}{suffix}") for suffix in self.SUFFIXES)
+        return self.write_products(paths, header=header, primary_header=primary_header, overwrite=overwrite)
+
+    def write_products(self, paths, *, header=None, primary_header=None, overwrite: bool = False) -> tuple:
+        """Write the three products to the given ``paths`` (map, sources + hole, photometry table)."""
+        from astroclean.io import write_fits
+        from astroclean.io.write import atomic_write
+
+        background, sources, hole = self.extensions(header)
+        write_fits(paths[0], [background], primary_header=primary_header, provenance=self.provenance,
+                   overwrite=overwrite)
+        write_fits(paths[1], [sources, hole], primary_header=primary_header, provenance=self.provenance,
+                   overwrite=overwrite)
+        table = self.table.copy(copy_data=False)
+        table.meta.update({f"astroclean_{k}": v for k, v in self.provenance.items() if v is not None})
+        for name in table.colnames:
+            if table[name].dtype == object:
+                table[name] = np.asarray(table[name], dtype=str)
+        atomic_write(paths[2], lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True), overwrite=overwrite)
+        return tuple(paths)
 
 
 def _as_positions(positions, shape, wcs) -> SourcePositions:
@@ -214,8 +250,9 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
         rows = _photometry(rows, use, data, background, x, y, band=band, error=error, img=img, wcs=wcs,
                            covered=covered, radius=radius, snr=snr)
     meta["seconds"] = time.perf_counter() - start
+    provenance = {"task": "sources", "model": card.name, "model_sha256": card.sha256, "band": band, "mode": mode}
     return SourceRemovalResult(background=background, sources=removed, hole=covered, table=rows,
-                               model=card.name, meta=meta)
+                               model=card.name, meta=meta, provenance=provenance)
 
 
 def _photometry(rows, use, data, background, x, y, *, band, error, img, wcs, covered, radius, snr):

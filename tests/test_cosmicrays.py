@@ -10,10 +10,8 @@ from astroclean.models import get_card, list_models
 from conftest import sky_with_track
 
 SHIPPED = [n for n in list_models("cosmicrays") if get_card(n).weights_file]
-needs_model = pytest.mark.skipif("ground" not in SHIPPED, reason="the ground model is not shipped yet")
 
 
-@needs_model
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int16", ">f4"])
 def test_finds_a_track_and_keeps_dtype(rng, dtype):
     image, truth = sky_with_track(rng)
@@ -28,7 +26,6 @@ def test_finds_a_track_and_keeps_dtype(rng, dtype):
     assert abs(float(np.median(result.cleaned[truth])) - 200) < 20
 
 
-@needs_model
 def test_masks_the_peers_ignore(rng):
     image, truth = sky_with_track(rng)
     image[truth.nonzero()[0][0], 12] = np.nan
@@ -45,7 +42,6 @@ def test_masks_the_peers_ignore(rng):
     assert result.cleaned[5, 5] == 7000
 
 
-@needs_model
 def test_threshold_and_dilation(rng):
     image, _ = sky_with_track(rng)
     loose = detect_cosmic_rays(image, threshold=0.1)

@@ -43,19 +43,16 @@ class InProcessExecutor:
     def run(self, spec, jobs, *, threads: int | None = None):
         previous = None
         if threads is not None:
-            import torch
-
             from astroclean.inference.device import set_threads
 
-            previous = torch.get_num_threads()
-            set_threads(threads)
+            previous = set_threads(threads)
         try:
             for job in jobs:
                 unit, outputs, overwrite = job
                 yield job, run_unit(spec, unit, outputs, overwrite=overwrite, cache=self._cache)
         finally:
             if previous is not None:
-                torch.set_num_threads(previous)  # leave the caller's process as it was
+                set_threads(previous)  # leave the caller's process as it was
 
     def close(self) -> None:
         self._cache.clear()

@@ -17,7 +17,6 @@ name or a set saved with ``--save-set``.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 import time
@@ -153,10 +152,11 @@ def _limit_threads(threads):
     if threads < 0:
         raise AstrocleanValueError(f"--threads must be >= 0 (0 = library defaults), got {threads}")
     if threads:
-        loaded = [m for m in ("astroscrappy", "torch") if m in sys.modules]
-        if loaded:
-            _say(f"note: {', '.join(loaded)} already imported; --threads applies to torch only")
-        os.environ["OMP_NUM_THREADS"] = str(threads)
+        from astroclean.inference.device import limit_openmp_threads
+
+        late = limit_openmp_threads(threads)
+        if late:
+            _say(f"note: {', '.join(late)} already imported; --threads applies to torch only")
 
 
 def run(args) -> int:

@@ -71,9 +71,9 @@ def run_sources(args) -> int:
     if args.threads < 0:
         raise AstrocleanValueError(f"--threads must be >= 0 (0 = library default), got {args.threads}")
     if args.threads:
-        import torch
+        from astroclean.inference.device import set_threads
 
-        torch.set_num_threads(args.threads)
+        set_threads(args.threads)
     n_maps, per_level = (2, 2) if args.quick else (args.n_maps, args.per_level)
     start = time.perf_counter()
     bench = sources_benchmark(model=args.model, band=args.band, mode=args.mode, n_maps=n_maps, per_level=per_level,

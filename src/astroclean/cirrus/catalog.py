@@ -311,8 +311,9 @@ def extract_filaments(cirrus, stack, *, bin_arcsec: float = 6.0, bands=None, zer
         pixels), ``ra``, ``dec`` (deg; NaN without WCS, flagged), ``area``
         (arcsec2), ``n_pixels`` (big pixels), ``n_used`` (usable big pixels),
         ``sb_<band>`` (mag / arcsec2), ``r_<a>_<b>``, ``p_<a>_<b>``,
-        ``uncorrelated_<a>_<b>`` (p >= 0.01 or undefined) and ``flags`` (a
-        ';'-separated list of reasons: every NaN is explained there).
+        ``uncorrelated_<a>_<b>`` (p >= 0.01 or undefined), ``sky_<band>``
+        (subtracted sky, data units) and ``flags`` (a ';'-separated list of
+        reasons, "ok" when none: every NaN is explained there).
         ``.segments`` is the labelled map (value = ``id``).
 
     Raises
@@ -461,5 +462,5 @@ def _table(segments, n_lab, binned, usable, bandset, f, big_area, sky_values, sk
         t[f"r_{a}_{b}"] = r
         t[f"p_{a}_{b}"] = p
         t[f"uncorrelated_{a}_{b}"] = ~(p < P_THRESHOLD)
-    t["flags"] = [";".join(fl) for fl in flags] if n_lab else np.array([], dtype=str)
+    t["flags"] = [";".join(fl) or "ok" for fl in flags] if n_lab else np.array([], dtype=str)
     return t

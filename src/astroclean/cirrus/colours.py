@@ -23,7 +23,7 @@ neighbouring bands (g-r, r-i for g, r, i).
 
 Failures are never silent NaN: the ``<colour>_<method>_flag`` column holds the
 reason (``too_few_pixels(n=..<..)``, ``fit_failed:...``, ``nonpositive_slope``,
-...), empty when the value is good. With g, r and i the criterion of the
+...), ``ok`` when the value is good. With g, r and i the criterion of the
 reference, (r-i) < 0.43 (g-r) - 0.06 (cirrus rather than extragalactic light),
 is given per method as ``criterion_<method>`` (False when a colour is missing,
 with the flag saying why).
@@ -111,18 +111,19 @@ def gaussian_colour(colours, *, profile: str = "gaussian", min_pixels: int = 10)
     x = 0.5 * (edges[1:] + edges[:-1])
     sigma = np.sqrt(np.maximum(counts, 1.0))
     p0 = [counts.max(), med, mad]
-    func, bounds = _gauss, ([0, lo, 1e-4], [np.inf, hi, hi - lo])
+    func = _gauss
     if profile == "gauss+lorentz":
         func = _gauss_lorentz
         p0 = p0 + [0.1 * counts.max(), 2 * mad]
-        bounds = (bounds[0] + [0, 1e-4], bounds[1] + [np.inf, 10 * (hi - lo)])
-    try:
+    try:  # Levenberg-Marquardt (fast); the result is checked below instead of bounding the fit
         with warnings.catch_warnings():
             warnings.simplefilter("error", OptimizeWarning)
-            popt, pcov = curve_fit(func, x, counts, p0=p0, sigma=sigma, absolute_sigma=True, bounds=bounds,
-                                   maxfev=2000)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            popt, pcov = curve_fit(func, x, counts, p0=p0, sigma=sigma, absolute_sigma=True, maxfev=400)
     except (RuntimeError, OptimizeWarning, ValueError) as exc:
         return np.nan, np.nan, np.nan, f"fit_failed:{type(exc).__name__}:{str(exc)[:60].replace(';', ',')}"
+    if popt[0] <= 0 or not 0 < abs(popt[2]) < (hi - lo) or (profile != "gaussian" and popt[3] < 0):
+        return np.nan, np.nan, np.nan, "fit_failed:unphysical_parameters"
     resid = (counts - func(x, *popt)) / sigma
     dof = max(len(x) - len(popt), 1)
     chi2 = float(np.sum(resid**2) / dof)
@@ -218,7 +219,7 @@ def measure_colours(filaments, stack=None, *, method="gaussian", cirrus=None, pr
     -------
     QTable
         The filament table plus, per colour and method, ``<a>_<b>_<method>``
-        (mag), ``..._err`` (mag), ``..._flag`` (reason or ""), the Gaussian
+        (mag), ``..._err`` (mag), ``..._flag`` (reason or "ok"), the Gaussian
         width ``<a>_<b>_gaussian_width`` and ``n_colour_<a>_<b>`` (pixels used),
         and ``criterion_<method>`` when the bands include g, r and i.
     """
@@ -251,8 +252,8 @@ def measure_colours(filaments, stack=None, *, method="gaussian", cirrus=None, pr
     for ia, ib in colour_pairs(bands):
         name = f"{bands[ia]}_{bands[ib]}"
         dzp = zps[ia] - zps[ib]
-        ratio = (filaments.noise[ia] / filaments.noise[ib]) ** 2 if np.all(np.isfinite(filaments.noise[[ia, ib]])) \
-            else 1.0
+        noise = filaments.noise[[ia, ib]]
+        ratio = float((noise[0] / noise[1]) ** 2) if np.all(np.isfinite(noise)) and np.all(noise > 0) else 1.0
         res = {m: (np.full(n_fil, np.nan), np.full(n_fil, np.nan), [""] * n_fil) for m in methods}
         width = np.full(n_fil, np.nan)
         n_col = np.zeros(n_fil, np.int32)
@@ -273,7 +274,8 @@ def measure_colours(filaments, stack=None, *, method="gaussian", cirrus=None, pr
         for m in methods:
             table[f"{name}_{m}"] = res[m][0] * u.mag
             table[f"{name}_{m}_err"] = res[m][1] * u.mag
-            table[f"{name}_{m}_flag"] = np.array(res[m][2], dtype=str) if n_fil else np.array([], dtype=str)
+            table[f"{name}_{m}_flag"] = np.array([why or "ok" for why in res[m][2]], dtype=str) if n_fil \
+                else np.array([], dtype=str)
         if "gaussian" in methods:
             table[f"{name}_gaussian_width"] = width * u.mag
             table[f"n_colour_{name}"] = n_col
@@ -322,9 +324,8 @@ def write_catalogue(table, path, *, overwrite: bool = False):
     out.meta = {k: v for k, v in table.meta.items() if isinstance(v, (str, int, float, bool, list))}
 
     def write(tmp):
-        kwargs = {"serialize_meta": True} if fmt in ("fits", "parquet") else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # long meta keywords become HIERARCH/comment cards
-            out.write(tmp, format=fmt, overwrite=True, **kwargs)
+            out.write(tmp, format=fmt, overwrite=True)
 
     return atomic_write(path, write, overwrite=overwrite)

@@ -146,7 +146,8 @@ def error_vs(rows, key, path, *, estimates=("gaussian", "linear_bisector")):
                 p68.append(np.percentile(e, 68.27) if e.size >= 3 else np.nan)
             line, = ax.plot(mid, med, "o-", label=f"{est} median")
             ax.plot(mid, p68, ":", color=line.get_color(), label=f"{est} 68 %")
-        ax.set_yscale("log")
+        if ax.has_data() and any(np.nanmax(np.r_[ln.get_ydata(), 0.0]) > 0 for ln in ax.get_lines()):
+            ax.set_yscale("log")
         if key == "area":
             ax.set_xscale("log")
             ax.set_xlabel("area (arcsec$^2$)")

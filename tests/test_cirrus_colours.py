@@ -164,3 +164,14 @@ def test_mock_study_and_cli_parser(tmp_path):
     assert args.func is squares.run_simulate
     with pytest.raises(AstrocleanValueError, match="unknown mock study"):
         squares.get_scenario("S9")
+
+
+def test_write_filament_products(tmp_path, rng):
+    from astroclean.cirrus.colours import write_filament_products
+
+    data, cirrus = _filament(rng, size=60, pad=20)
+    fil = extract_filaments(cirrus, data, bin_arcsec=2.0, **KW)
+    t = measure_colours(fil, method="both", rng=0)
+    paths = write_filament_products(fil, t, tmp_path, image=data[1])
+    names = {p.name for p in paths}
+    assert {"cirrus_filaments.ecsv", "cirrus_segments.fits", "cirrus_colour_colour.png", "cirrus_overlay.png"} <= names

@@ -58,6 +58,7 @@ from ..errors import AstrocleanValueError
 from .catalog import Filaments, extract_filaments
 
 __all__ = ["measure_colours", "gaussian_colour", "linear_colour", "criterion", "write_catalogue", "METHODS",
+           "write_filament_products",
            "REGRESSIONS", "colour_pairs"]
 
 METHODS = ("gaussian", "linear")
@@ -329,3 +330,31 @@ def write_catalogue(table, path, *, overwrite: bool = False):
             out.write(tmp, format=fmt, overwrite=True)
 
     return atomic_write(path, write, overwrite=overwrite)
+
+
+def write_filament_products(filaments, table, outdir, *, stem: str = "cirrus", image=None, parquet: bool = True,
+                            plots: bool = True, overwrite: bool = False) -> list:
+    """The standard products of ``--catalog``: ``<stem>_filaments.ecsv`` (+ ``.parquet`` when pyarrow is there),
+    ``<stem>_segments.fits`` and, with ``plots``, ``<stem>_colour_colour.png``, ``<stem>_sb_area.png`` and
+    ``<stem>_overlay.png`` (on ``image``, a (y, x) array, when given). Returns the paths written."""
+    from pathlib import Path
+
+    from . import plots as figures
+
+    outdir = Path(outdir)
+    paths = [write_catalogue(table, outdir / f"{stem}_filaments.ecsv", overwrite=overwrite)]
+    if parquet:
+        try:
+            paths.append(write_catalogue(table, outdir / f"{stem}_filaments.parquet", overwrite=overwrite))
+        except AstrocleanValueError:
+            pass  # pyarrow missing: the ECSV has everything
+    paths.append(filaments.write_segments(outdir / f"{stem}_segments.fits", overwrite=overwrite))
+    if plots:
+        method = "gaussian" if "g_r_gaussian" in table.colnames else "linear"
+        if all(f"{c}_{method}" in table.colnames for c in ("g_r", "r_i")):
+            paths.append(figures.colour_colour(table, outdir / f"{stem}_colour_colour.png", method=method))
+        paths.append(figures.sb_vs_area(table, outdir / f"{stem}_sb_area.png", band=filaments.bands[0]))
+        if image is not None:
+            paths.append(figures.overlay(image, filaments.segments, outdir / f"{stem}_overlay.png",
+                                         bin_factor=filaments.bin_factor, table=table))
+    return paths

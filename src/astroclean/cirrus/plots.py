@@ -105,7 +105,8 @@ def overlay(image, segments, path, *, bin_factor=1, title=None, table=None):
 def measured_vs_true(rows, path, *, estimates=("gaussian", "linear_bisector")):
     """Measured against true colour, one panel per (colour, estimate), points coloured by g surface brightness."""
     plt = _plt()
-    fig, axes = plt.subplots(2, len(estimates), figsize=(3.6 * len(estimates), 7), squeeze=False)
+    fig, axes = plt.subplots(2, len(estimates), figsize=(3.6 * len(estimates) + 1, 7.5), squeeze=False,
+                             constrained_layout=True)
     sb = _v(rows["sb_g"])
     for i, c in enumerate(("g_r", "r_i")):
         true = _v(rows[f"{c}_true"])
@@ -128,7 +129,7 @@ def measured_vs_true(rows, path, *, estimates=("gaussian", "linear_bisector")):
 def error_vs(rows, key, path, *, estimates=("gaussian", "linear_bisector")):
     """Median |measured - true| (with 68 % band of the gaussian) versus g surface brightness or area."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     x = _v(rows[key])
     if key == "area":
         edges = np.logspace(2, 5, 7)
@@ -163,7 +164,7 @@ def error_vs(rows, key, path, *, estimates=("gaussian", "linear_bisector")):
 def error_distribution(rows, path, *, estimates=("gaussian", "linear_bisector")):
     """Histogram of measured - true with the 68.27/95.45/99.73 % limits of |error|."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for ax, c in zip(axes, ("g_r", "r_i")):
         true = _v(rows[f"{c}_true"])
         for est in estimates:

@@ -40,7 +40,7 @@ TARGET_MEDIAN_BRIGHT = 0.05  # for sb_g < 26
 
 def run_study(scenario="S1", *, n_squares: int = 600, per_frame: int = 6, rng=0, data_dir=None, sb_range=None,
               area_range=(1e2, 1e5), profile: str = "gaussian", n_boot: int = 50, sb_values=None,
-              progress: bool = False) -> QTable:
+              structure: float = 0.2, progress: bool = False) -> QTable:
     """Simulate ``n_squares`` mock squares of a study and measure each; returns one row per square."""
     sc = get_scenario(scenario, sb_range=sb_range)
     rng = np.random.default_rng(rng)
@@ -52,7 +52,7 @@ def run_study(scenario="S1", *, n_squares: int = 600, per_frame: int = 6, rng=0,
     while len(rows) < n_squares:
         bg = real if real is not None else gaussian_background(rng=rng)
         mock, cirrus, truth = inject_squares(bg, sc, n_squares=per_frame, rng=rng, area_range=area_range,
-                                             sb_values=sb_values)
+                                             sb_values=sb_values, structure=structure)
         fil = extract_filaments(cirrus, mock, source_mask=smask)
         tab = measure_colours(fil, method="gaussian", profile=profile)
         lin = {reg: measure_colours(fil, method="linear", regression=reg, n_boot=n_boot, rng=rng)
@@ -98,7 +98,8 @@ def run_study(scenario="S1", *, n_squares: int = 600, per_frame: int = 6, rng=0,
     out["sb_g_measured"] = out["sb_g_measured"] * u.mag / u.arcsec**2
     out.meta.update({"scenario": sc.name, "g_r_range": list(sc.g_r), "r_i_range": list(sc.r_i),
                      "sb_range": list(sc.sb_range), "background": sc.background, "n_frames": frame,
-                     "area_range": list(area_range), "profile": profile, "seconds": time.perf_counter() - t0})
+                     "area_range": list(area_range), "profile": profile, "structure": structure,
+                     "seconds": time.perf_counter() - t0})
     return out
 
 
@@ -196,7 +197,8 @@ def report(rows, summary, outdir, *, overwrite: bool = False, command: str = "")
     lines = [f"## Mock study {meta['scenario']} ({meta['background']} background)", "",
              f"`{command}`" if command else "", "",
              f"{len(rows)} squares in {meta['n_frames']} frames, g-r {meta['g_r_range']}, r-i {meta['r_i_range']}, "
-             f"sb_g {meta['sb_range']} mag/arcsec^2, area {meta['area_range']} arcsec^2; "
+             f"sb_g {meta['sb_range']} mag/arcsec^2, area {meta['area_range']} arcsec^2, per-pixel structure "
+             f"{meta.get('structure', 0.2)}; "
              f"{meta['seconds']:.0f} s. Flagged (no g-r value, reason in rows.ecsv): "
              + ", ".join(f"{k} {v}" for k, v in flagged.items()) + ". Statistics over the valid values.", "",
              "### |measured - true| overall (mag; p68/p95/p997 = 68.27/95.45/99.73 % limits)", "",
@@ -295,6 +297,90 @@ def inversion_study(outdir, *, n_target: int = 300, n_mocks: int = 3000, sb_rang
     return {"fit": fit, "edge_error": edge_err, "pass": ok, "markdown": md}
 
 
+def real_field(outdir, *, data_dir=None, sb_limit: float = 27.0, min_bins: int = 5, mocks=None, n_boot: int = 50,
+               overwrite: bool = False, command: str = "") -> dict:
+    """Catalogue, colours, plots (and the inversion when possible) on the real SDSS g r i frame.
+
+    There is no issue-11 segmentation on this branch, so the filaments come
+    from a classical stand-in: the frame's source mask, 6" bins, the r surface
+    brightness smoothed over 3x3 bins brighter than ``sb_limit``, segments of
+    at least ``min_bins`` big pixels. ``mocks`` (an ECSV of S4 rows, e.g. the
+    inversion study's ``inversion.ecsv``) enables the colour-range fit.
+    Writes ``real_filaments.ecsv``/``.parquet``, ``real_segments.fits``,
+    ``real_overlay.png``, ``real_colour_colour.png``, ``real_sb_area.png``,
+    ``real.md``.
+    """
+    from scipy import ndimage
+
+    from .. import plots
+    from ..colours import write_catalogue
+    from ..inversion import fit_colour_range
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    bg = load_sdss_background(data_dir)
+    smask = source_mask(bg, nsigma=3.0, grow=2)
+    ones = np.ones(bg.shape, bool)
+    pre = extract_filaments(ones, bg, source_mask=smask, sky="none")  # binned fluxes of the whole frame
+    f = pre.bin_factor
+    r = np.where(pre.usable, pre.binned[1], 0.0)
+    w = ndimage.uniform_filter(pre.usable.astype(float), 3)
+    smooth = ndimage.uniform_filter(r, 3) / np.maximum(w, 1e-6)
+    sky = np.median(pre.binned[1][pre.usable])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sb_r = bg.zeropoints[1] - 2.5 * np.log10((smooth - sky) / bg.pixel_scale**2)
+    big = (sb_r < sb_limit) & (w > 0.5)
+    cirrus = np.zeros(bg.shape, bool)
+    up = np.repeat(np.repeat(big, f, 0), f, 1)
+    cirrus[: up.shape[0], : up.shape[1]] = up
+    fil = extract_filaments(cirrus, bg, source_mask=smask, min_bins=min_bins)
+    table = measure_colours(fil, method="both", rng=0)
+    for name in ("real_filaments.ecsv", "real_filaments.parquet"):
+        write_catalogue(table, outdir / name, overwrite=overwrite)
+    fil.write_segments(outdir / "real_segments.fits", overwrite=overwrite)
+    ok = np.isfinite(table["g_r_gaussian"].value) & np.isfinite(table["r_i_gaussian"].value)
+    fit = None
+    note = ""
+    if mocks is not None and ok.sum() >= 5:
+        m = QTable.read(mocks)
+        m = m[m["scenario"] == "S4"] if "scenario" in m.colnames else m
+        fit = fit_colour_range(np.column_stack([table["g_r_gaussian"].value[ok], table["r_i_gaussian"].value[ok]]),
+                               np.column_stack([m["g_r_true"].value, m["r_i_true"].value]),
+                               np.column_stack([m["g_r_gaussian"].value, m["r_i_gaussian"].value]), n_boot=n_boot,
+                               rng=0)
+    elif ok.sum() < 5:
+        note = f"only {int(ok.sum())} filaments with both colours: too few for the inversion (needs >= 5)"
+    else:
+        note = "no S4 mocks given (--mocks): inversion not run"
+    plots.overlay(bg.data[1], fil.segments, outdir / "real_overlay.png", bin_factor=f, table=table,
+                  title=f"SDSS r with the {len(table)} candidate filaments (r SB < {sb_limit} smoothed)")
+    plots.colour_colour(table, outdir / "real_colour_colour.png",
+                        rectangle=(fit.g_r, fit.r_i) if fit else None,
+                        rectangle_err=np.array(fit.g_r_err + fit.r_i_err) if fit else None,
+                        title="real SDSS frame: candidate filaments (gaussian)")
+    plots.sb_vs_area(table, outdir / "real_sb_area.png")
+    n_crit = int(np.sum(table["criterion_gaussian"][ok]))
+    lines = ["## Real frame (SDSS g r i, 54 s) with a classical stand-in segmentation", "",
+             f"`{command}`" if command else "", "",
+             f"{len(table)} candidate filaments (>= {min_bins} big pixels of 6\"), {int(ok.sum())} with both Gaussian "
+             f"colours; {n_crit} of those satisfy (r-i) < 0.43 (g-r) - 0.06.", ""]
+    if fit is not None:
+        lines.append(f"Inversion with the S4 mocks: g-r {fit.g_r[0]:.2f}-{fit.g_r[1]:.2f} "
+                     f"(+-{fit.g_r_err[0]:.2f}/{fit.g_r_err[1]:.2f}), r-i {fit.r_i[0]:.2f}-{fit.r_i[1]:.2f} "
+                     f"(+-{fit.r_i_err[0]:.2f}/{fit.r_i_err[1]:.2f}) from {fit.n_observed} filaments.")
+    else:
+        lines.append(note)
+    cols = ["id", "area", "n_used", "sb_g", "sb_r", "g_r_gaussian", "g_r_gaussian_err", "r_i_gaussian",
+            "r_i_gaussian_err", "g_r_linear", "r_i_linear", "criterion_gaussian", "flags"]
+    lines += ["", _md_table(table[cols])]
+    md = outdir / "real.md"
+    from ...io import check_writable
+
+    check_writable(md, overwrite=overwrite)
+    md.write_text("\n".join(lines) + "\n")
+    return {"table": table, "fit": fit, "markdown": md, "filaments": fil}
+
+
 def add_parser(subparsers):
     """``astroclean evaluate cirrus-colours``."""
     p = subparsers.add_parser("cirrus-colours", help="mock study of filament colours (S1-S4)", description=__doc__,
@@ -304,9 +390,15 @@ def add_parser(subparsers):
     p.add_argument("--per-frame", type=int, default=6, help="squares tried per frame (default 6)")
     p.add_argument("--sb-range", type=float, nargs=2, default=None, metavar=("BRIGHT", "FAINT"))
     p.add_argument("--profile", default="gaussian", choices=["gaussian", "gauss+lorentz"])
+    p.add_argument("--structure", type=float, default=0.2,
+                   help="per-pixel intensity scatter of the squares (sigma of ln I, common to all bands; default 0.2)")
     p.add_argument("--inversion", type=int, default=0, metavar="N_S4",
                    help="with --simulation S3: also fit the S3 colour rectangle with N_S4 S4 mocks (the inversion "
                         "test) instead of the plain study")
+    p.add_argument("--real", action="store_true",
+                   help="instead: catalogue, colours and plots of the real SDSS frame (classical stand-in "
+                        "segmentation), with the inversion when --mocks is given")
+    p.add_argument("--mocks", default=None, help="with --real: an ECSV of S4 rows (the inversion study's inversion.ecsv)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", default=None, help="real data folder ($ASTROCLEAN_DATA_DIR)")
     p.add_argument("-o", "--output", required=True, help="output folder")
@@ -322,6 +414,10 @@ def run_cli(args) -> int:
     if args.n_squares < 1:
         raise AstrocleanValueError(f"--n-squares must be >= 1, got {args.n_squares}")
     cmd = "astroclean " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
+    if args.real:
+        res = real_field(args.output, data_dir=args.data_dir, mocks=args.mocks, overwrite=args.overwrite, command=cmd)
+        print(res["markdown"].read_text())
+        return 0
     if args.inversion:
         if args.simulation.upper() != "S3":
             raise AstrocleanValueError("--inversion recovers the S3 rectangle; use it with --simulation S3")
@@ -331,7 +427,8 @@ def run_cli(args) -> int:
         print(res["markdown"].read_text())
         return 0
     rows = run_study(args.simulation, n_squares=args.n_squares, per_frame=args.per_frame, rng=args.seed,
-                     data_dir=args.data_dir, sb_range=args.sb_range, profile=args.profile, progress=True)
+                     data_dir=args.data_dir, sb_range=args.sb_range, profile=args.profile, progress=True,
+                     structure=args.structure)
     summary = summarise(rows)
     md = report(rows, summary, args.output, overwrite=args.overwrite, command=cmd)
     print(md.read_text())

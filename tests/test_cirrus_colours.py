@@ -138,6 +138,10 @@ def test_inversion_tiny_case():
     fit = fit_colour_range(obs, true, meas, n_boot=10, rng=0)
     assert fit.g_r == pytest.approx((0.3, 0.5), abs=0.051) and fit.r_i == pytest.approx((0.1, 0.3), abs=0.051)
     assert np.all(np.isfinite(fit.g_r_err)) and fit.boot.shape == (10, 4)
+    kde = fit_colour_range(obs, true, meas, method="kde", n_boot=0)
+    assert kde.method == "kde" and kde.g_r == pytest.approx((0.3, 0.5), abs=0.051)
+    with pytest.raises(AstrocleanValueError, match="method"):
+        fit_colour_range(obs, true, meas, method="mle", n_boot=0)
     with pytest.raises(AstrocleanValueError, match="at least 5"):
         fit_colour_range(obs[:3], true, meas)
     with pytest.raises(AstrocleanValueError, match=r"\(n, 2\)"):

@@ -167,20 +167,22 @@ def error_distribution(rows, path, *, estimates=("gaussian", "linear_bisector"))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for ax, c in zip(axes, ("g_r", "r_i")):
         true = _v(rows[f"{c}_true"])
-        for est in estimates:
-            d = _v(rows[f"{c}_{est}"]) - true
-            d = d[np.isfinite(d)]
+        diffs = [(_v(rows[f"{c}_{est}"]) - true) for est in estimates]
+        finite = [d[np.isfinite(d)] for d in diffs]
+        span = max([0.3] + [float(np.percentile(np.abs(d), 99)) for d in finite if d.size])
+        span = min(1.5, 1.1 * span)
+        for est, d in zip(estimates, finite):
             if d.size == 0:
                 continue
             lims = np.percentile(np.abs(d), [68.27, 95.45, 99.73])
-            ax.hist(np.clip(d, -1.5, 1.5), bins=120, range=(-1.5, 1.5), histtype="step",
+            ax.hist(np.clip(d, -span, span), bins=100, range=(-span, span), histtype="step",
                     label=f"{est}: 68/95/99.7 % |err| <= " + "/".join(f"{v:.2f}" for v in lims))
             if est == estimates[0]:
                 for v, ls in zip(lims, ("-", "--", ":")):
                     ax.axvline(v, color="k", ls=ls, lw=0.7)
                     ax.axvline(-v, color="k", ls=ls, lw=0.7)
-        ax.set_xlabel(f"measured - true {_LABEL[c]} (mag; clipped at +-1.5)")
+        ax.set_xlabel(f"measured - true {_LABEL[c]} (mag; clipped at +-{span:.2f})")
         ax.set_ylabel("mock squares")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left")
     fig.suptitle(f"{rows.meta.get('scenario', '')}: error distribution (black lines: {estimates[0]} limits)")
     return _save(fig, path)

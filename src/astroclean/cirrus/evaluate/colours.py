@@ -395,7 +395,7 @@ def real_field(outdir, *, data_dir=None, sb_limit: float = 27.0, min_bins: int =
     else:
         lines.append(note)
     cols = ["id", "area", "n_used", "sb_g", "sb_r", "g_r_gaussian", "g_r_gaussian_err", "r_i_gaussian",
-            "r_i_gaussian_err", "g_r_linear", "r_i_linear", "criterion_gaussian", "flags"]
+            "r_i_gaussian_err", "g_r_linear", "r_i_linear", "criterion_gaussian", "g_r_gaussian_flag", "flags"]
     lines += ["", _md_table(table[cols])]
     md = outdir / "real.md"
     from ...io import check_writable

@@ -40,7 +40,7 @@ TARGET_MEDIAN_BRIGHT = 0.05  # for sb_g < 26
 
 def run_study(scenario="S1", *, n_squares: int = 600, per_frame: int = 6, rng=0, data_dir=None, sb_range=None,
               area_range=(1e2, 1e5), profile: str = "gaussian", n_boot: int = 50, sb_values=None,
-              structure: float = 0.2, progress: bool = False) -> QTable:
+              structure: float = 0.2, structure_scale: float = 0.0, progress: bool = False) -> QTable:
     """Simulate ``n_squares`` mock squares of a study and measure each; returns one row per square."""
     sc = get_scenario(scenario, sb_range=sb_range)
     rng = np.random.default_rng(rng)
@@ -52,7 +52,8 @@ def run_study(scenario="S1", *, n_squares: int = 600, per_frame: int = 6, rng=0,
     while len(rows) < n_squares:
         bg = real if real is not None else gaussian_background(rng=rng)
         mock, cirrus, truth = inject_squares(bg, sc, n_squares=per_frame, rng=rng, area_range=area_range,
-                                             sb_values=sb_values, structure=structure)
+                                             sb_values=sb_values, structure=structure,
+                                             structure_scale=structure_scale)
         fil = extract_filaments(cirrus, mock, source_mask=smask)
         tab = measure_colours(fil, method="gaussian", profile=profile)
         lin = {reg: measure_colours(fil, method="linear", regression=reg, n_boot=n_boot, rng=rng)
@@ -99,6 +100,7 @@ def run_study(scenario="S1", *, n_squares: int = 600, per_frame: int = 6, rng=0,
     out.meta.update({"scenario": sc.name, "g_r_range": list(sc.g_r), "r_i_range": list(sc.r_i),
                      "sb_range": list(sc.sb_range), "background": sc.background, "n_frames": frame,
                      "area_range": list(area_range), "profile": profile, "structure": structure,
+                     "structure_scale": structure_scale,
                      "seconds": time.perf_counter() - t0})
     return out
 
@@ -208,8 +210,8 @@ def report(rows, summary, outdir, *, overwrite: bool = False, command: str = "")
     lines = [f"## Mock study {meta['scenario']} ({meta['background']} background)", "",
              f"`{command}`" if command else "", "",
              f"{len(rows)} squares in {meta['n_frames']} frames, g-r {meta['g_r_range']}, r-i {meta['r_i_range']}, "
-             f"sb_g {meta['sb_range']} mag/arcsec^2, area {meta['area_range']} arcsec^2, per-pixel structure "
-             f"{meta.get('structure', 0.2)}; "
+             f"sb_g {meta['sb_range']} mag/arcsec^2, area {meta['area_range']} arcsec^2, intensity structure "
+             f"{meta.get('structure', 0.2)} (scale {meta.get('structure_scale', 0.0)}\"); "
              f"{meta['seconds']:.0f} s. Flagged (no g-r value, reason in rows.ecsv): "
              + ", ".join(f"{k} {v}" for k, v in flagged.items()) + ". Statistics over the valid values.", "",
              "### abs(measured - true) overall (mag; p68/p95/p997 = 68.27/95.45/99.73 % limits)", "",
@@ -415,7 +417,9 @@ def add_parser(subparsers):
     p.add_argument("--sb-range", type=float, nargs=2, default=None, metavar=("BRIGHT", "FAINT"))
     p.add_argument("--profile", default="gaussian", choices=["gaussian", "gauss+lorentz"])
     p.add_argument("--structure", type=float, default=0.2,
-                   help="per-pixel intensity scatter of the squares (sigma of ln I, common to all bands; default 0.2)")
+                   help="intensity scatter of the squares (sigma of ln I, common to all bands; default 0.2)")
+    p.add_argument("--structure-scale", type=float, default=0.0, metavar="ARCSEC",
+                   help="smooth that scatter over this scale (default 0: white, per pixel)")
     p.add_argument("--inversion", type=int, default=0, metavar="N_S4",
                    help="with --simulation S3: also fit the S3 colour rectangle with N_S4 S4 mocks (the inversion "
                         "test) instead of the plain study")
@@ -460,7 +464,7 @@ def run_cli(args) -> int:
         return 0
     rows = run_study(args.simulation, n_squares=args.n_squares, per_frame=args.per_frame, rng=args.seed,
                      data_dir=args.data_dir, sb_range=args.sb_range, profile=args.profile, progress=True,
-                     structure=args.structure)
+                     structure=args.structure, structure_scale=args.structure_scale)
     rows.meta["command"] = cmd
     summary = summarise(rows)
     md = report(rows, summary, args.output, overwrite=args.overwrite, command=cmd)

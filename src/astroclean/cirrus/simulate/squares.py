@@ -206,8 +206,8 @@ def _place(shape, sides, rng, gap, taken):
 
 
 def inject_squares(background: BandSet, scenario="S1", *, n_squares: int = 4, rng=None, area_range=(1e2, 1e5),
-                   sb_range=None, g_r=None, r_i=None, structure: float = 0.2, colour_scatter: float = 0.02,
-                   gap_arcsec: float = 12.0, sb_values=None):
+                   sb_range=None, g_r=None, r_i=None, structure: float = 0.2, structure_scale: float = 0.0,
+                   colour_scatter: float = 0.02, gap_arcsec: float = 12.0, sb_values=None):
     """Add mock cirrus squares to a g, r, i background; returns ``(mock, cirrus, truth)``.
 
     Parameters
@@ -220,6 +220,11 @@ def inject_squares(background: BandSet, scenario="S1", *, n_squares: int = 4, rn
         Squares tried per frame; fewer when they do not fit without overlap.
     area_range : (float, float)
         Area range in arcsec^2 (log-uniform).
+    structure, structure_scale : float
+        Intensity scatter common to the bands: sigma of ln I (0.2), white per
+        pixel (``structure_scale`` = 0) or smoothed by a Gaussian of that many
+        arcsec (renormalised), so that 6" bins keep a dynamic range as real
+        cirrus does (white scatter averages out in the bins).
     sb_values : array_like, optional
         Draw the g surface brightness from these values (e.g. the filaments
         measured on real data) instead of uniformly in ``sb_range``.
@@ -262,7 +267,11 @@ def inject_squares(background: BandSet, scenario="S1", *, n_squares: int = 4, rn
         mags = np.array([sb, sb - gr, sb - gr - ri])  # g, r, i surface brightness
         level = 10 ** (-0.4 * (mags - np.array(background.zeropoints[:3]))) * ps**2  # data units per pixel
         shape = (side, side)
-        struct = np.exp(structure * rng.standard_normal(shape) - 0.5 * structure**2)
+        field = rng.standard_normal(shape)
+        if structure_scale > 0:
+            field = ndimage.gaussian_filter(field, structure_scale / ps, mode="wrap")
+            field = (field - field.mean()) / max(field.std(), 1e-12)
+        struct = np.exp(structure * field - 0.5 * structure**2)
         dcol = colour_scatter * rng.standard_normal((2,) + shape)
         offsets = np.stack([np.zeros(shape), -dcol[0], -dcol[0] - dcol[1]])  # magnitude offsets g, r, i
         for b in range(3):
@@ -280,6 +289,7 @@ def inject_squares(background: BandSet, scenario="S1", *, n_squares: int = 4, rn
         truth["r_i"] = truth["r_i"] * u.mag
     truth.meta.update({"scenario": sc.name, "g_r_range": list(sc.g_r), "r_i_range": list(sc.r_i),
                        "sb_range": list(sc.sb_range), "background": sc.background, "structure": structure,
+                       "structure_scale_arcsec": structure_scale,
                        "colour_scatter": colour_scatter})
     mock = replace(background, data=data)
     return mock, cirrus, truth

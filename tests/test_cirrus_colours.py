@@ -122,6 +122,19 @@ def test_inject_squares_truth_recovered_without_sky_noise():
         assert abs(t["sb_g"][k].value - row["sb_g"].value) < 0.1
 
 
+def test_structure_scale_keeps_binned_dynamic_range():
+    bg = BandSet(data=np.zeros((3, 300, 300), np.float32), mask=np.zeros((3, 300, 300), bool), bands=("g", "r", "i"),
+                 zeropoints=(22.5,) * 3, pixel_scale=0.4)
+    spreads = []
+    for scale in (0.0, 20.0):
+        mock, cirrus, truth = inject_squares(bg, "S1", n_squares=1, rng=3, sb_range=(24, 24.01), area_range=(9e3, 1e4),
+                                             structure=0.6, structure_scale=scale)
+        fil = extract_filaments(cirrus, mock, sky="none")
+        vals = fil.pixels(1)[0]
+        spreads.append(np.std(vals) / np.mean(vals))
+    assert spreads[1] > 3 * spreads[0]
+
+
 def test_gaussian_background_depth():
     bg = gaussian_background((500, 500), rng=0)
     n = int(round(10 / bg.pixel_scale))

@@ -27,6 +27,12 @@ def _v(col):
     return np.asarray(getattr(col, "value", col), float)
 
 
+def _no_minor_labels(ax):
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _save(fig, path):
     path = Path(path)
     fig.savefig(path, dpi=110, bbox_inches="tight")
@@ -71,6 +77,7 @@ def sb_vs_area(table, path, *, band="g", title=None):
     fig, ax = plt.subplots(figsize=(5.5, 4))
     ax.scatter(_v(table["area"]), _v(table[f"sb_{band}"]), s=8)
     ax.set_xscale("log")
+    _no_minor_labels(ax)
     ax.invert_yaxis()
     ax.set_xlabel("area (arcsec$^2$)")
     ax.set_ylabel(f"mean SB {band} (mag arcsec$^{{-2}}$)")
@@ -151,6 +158,7 @@ def error_vs(rows, key, path, *, estimates=("gaussian", "linear_bisector")):
             ax.set_yscale("log")
         if key == "area":
             ax.set_xscale("log")
+            _no_minor_labels(ax)
             ax.set_xlabel("area (arcsec$^2$)")
         else:
             ax.set_xlabel("g surface brightness (mag arcsec$^{-2}$)")

@@ -298,7 +298,7 @@ def inversion_study(outdir, *, n_target: int = 300, n_mocks: int = 3000, sb_rang
     check_writable(path, overwrite=overwrite)
     both.write(path, format="ascii.ecsv", overwrite=True)
     n_valid = int(np.all(np.isfinite(col(s3, estimate)), axis=1).sum())
-    lines = ["## Intrinsic colour range: S3 recovered with an S4 kernel map", "",
+    lines = ["## Intrinsic colour range: S3 recovered with S4 mocks", "",
              f"`{command}`" if command else "", "",
              f"S3: {n_target} squares ({n_valid} with both {estimate} colours), true g-r {list(truth.g_r)}, "
              f"r-i {list(truth.r_i)}; S4: {n_mocks} squares; sb_g {list(s3.meta['sb_range'])}; method "

@@ -112,15 +112,17 @@ def gaussian_colour(colours, *, profile: str = "gaussian", min_pixels: int = 10)
     x = 0.5 * (edges[1:] + edges[:-1])
     sigma = np.sqrt(np.maximum(counts, 1.0))
     p0 = [counts.max(), med, mad]
-    func = _gauss
-    if profile == "gauss+lorentz":
+    func, kwargs = _gauss, {"maxfev": 400}  # Levenberg-Marquardt (fast); the result is checked below
+    if profile == "gauss+lorentz":  # five parameters, often degenerate: a bounded fit (trust region)
         func = _gauss_lorentz
         p0 = p0 + [0.1 * counts.max(), 2 * mad]
-    try:  # Levenberg-Marquardt (fast); the result is checked below instead of bounding the fit
+        kwargs = {"bounds": ([0, lo, 1e-4, 0, 1e-4], [np.inf, hi, hi - lo, np.inf, 10 * (hi - lo)]),
+                  "max_nfev": 2000}
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", OptimizeWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
-            popt, pcov = curve_fit(func, x, counts, p0=p0, sigma=sigma, absolute_sigma=True, maxfev=400)
+            popt, pcov = curve_fit(func, x, counts, p0=p0, sigma=sigma, absolute_sigma=True, **kwargs)
     except (RuntimeError, OptimizeWarning, ValueError) as exc:
         return np.nan, np.nan, np.nan, f"fit_failed:{type(exc).__name__}:{str(exc)[:60].replace(';', ',')}"
     if popt[0] <= 0 or not 0 < abs(popt[2]) < (hi - lo) or (profile != "gaussian" and popt[3] < 0):

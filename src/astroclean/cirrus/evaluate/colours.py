@@ -261,7 +261,7 @@ def _pivot(table, key) -> str:
     return "\n".join(lines)
 
 
-def inversion_study(outdir, *, n_target: int = 300, n_mocks: int = 3000, sb_range=None, seed: int = 0,
+def inversion_study(outdir, *, n_target: int = 300, n_mocks: int = 3000, sb_range=None, rng: int = 0,
                     data_dir=None, estimate: str = "gaussian", n_boot: int = 50, overwrite: bool = False,
                     command: str = "", progress: bool = False) -> dict:
     """Recover a known S3 colour rectangle from S3 mocks with an S4 kernel map (independent seeds).
@@ -277,12 +277,12 @@ def inversion_study(outdir, *, n_target: int = 300, n_mocks: int = 3000, sb_rang
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    s3 = run_study("S3", n_squares=n_target, rng=seed, data_dir=data_dir, sb_range=sb_range, progress=progress)
-    s4 = run_study("S4", n_squares=n_mocks, rng=seed + 1, data_dir=data_dir, sb_range=sb_range, progress=progress)
+    s3 = run_study("S3", n_squares=n_target, rng=rng, data_dir=data_dir, sb_range=sb_range, progress=progress)
+    s4 = run_study("S4", n_squares=n_mocks, rng=rng + 1, data_dir=data_dir, sb_range=sb_range, progress=progress)
     col = lambda t, kind: np.column_stack([np.asarray(t[f"g_r_{kind}"].value, float),  # noqa: E731
                                            np.asarray(t[f"r_i_{kind}"].value, float)])
     t0 = time.perf_counter()
-    fit = fit_colour_range(col(s3, estimate), col(s4, "true"), col(s4, estimate), n_boot=n_boot, rng=seed)
+    fit = fit_colour_range(col(s3, estimate), col(s4, "true"), col(s4, estimate), n_boot=n_boot, rng=rng)
     seconds = time.perf_counter() - t0
     truth = get_scenario("S3")
     edge_err = [abs(fit.g_r[0] - truth.g_r[0]), abs(fit.g_r[1] - truth.g_r[1]), abs(fit.r_i[0] - truth.r_i[0]),
@@ -458,7 +458,7 @@ def run_cli(args) -> int:
         if args.simulation.upper() != "S3":
             raise AstrocleanValueError("--inversion recovers the S3 rectangle; use it with --simulation S3")
         res = inversion_study(args.output, n_target=args.n_squares, n_mocks=args.inversion, sb_range=args.sb_range,
-                              seed=args.seed, data_dir=args.data_dir, overwrite=args.overwrite, command=cmd,
+                              rng=args.seed, data_dir=args.data_dir, overwrite=args.overwrite, command=cmd,
                               progress=True)
         print(res["markdown"].read_text())
         return 0

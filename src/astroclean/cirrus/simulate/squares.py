@@ -46,7 +46,6 @@ Example
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -99,12 +98,10 @@ def get_scenario(scenario, **overrides) -> Scenario:
 
 
 def data_dir(path=None) -> Path:
-    """The real-data folder: ``path``, $ASTROCLEAN_DATA_DIR, or ``<repo>/../shared/data``."""
-    if path is not None:
-        return Path(path)
-    if os.environ.get("ASTROCLEAN_DATA_DIR"):
-        return Path(os.environ["ASTROCLEAN_DATA_DIR"])
-    return Path(__file__).resolve().parents[5] / ".." / "shared" / "data"
+    """The real-data folder: ``path``, else $ASTROCLEAN_DATA_DIR (:func:`astroclean.simulate.resolve_data_dir`)."""
+    from astroclean.simulate import resolve_data_dir
+
+    return resolve_data_dir(path, need="the SDSS g, r, i frame")
 
 
 def load_sdss_background(path=None) -> BandSet:

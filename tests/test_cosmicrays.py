@@ -54,11 +54,11 @@ def test_threshold_and_dilation(rng):
 @pytest.mark.parametrize("threshold", [0, 1, 1.5, -0.1, "x"])
 def test_threshold_outside_unit_interval(threshold):
     with pytest.raises(AstrocleanValueError, match="threshold must be"):
-        CosmicRayDetector("unet-bn").detect(np.ones((8, 8)), threshold=threshold)
+        CosmicRayDetector("unet-bn", allow_untrained=True).detect(np.ones((8, 8)), threshold=threshold)
 
 
 def test_bad_inputs():
-    detector = CosmicRayDetector("unet-bn")
+    detector = CosmicRayDetector("unet-bn", allow_untrained=True)
     with pytest.raises(ValueError, match="2-D"):
         detector.detect(np.ones((3, 8, 8)))
     with pytest.raises(ValueError, match="no finite"):
@@ -70,7 +70,7 @@ def test_bad_inputs():
 
 
 def test_result_is_one_frozen_type():
-    result = CosmicRayDetector("unet-bn").detect(np.random.default_rng(0).normal(size=(20, 30)))
+    result = CosmicRayDetector("unet-bn", allow_untrained=True).detect(np.random.default_rng(0).normal(size=(20, 30)))
     assert result.cleaned is None and result.cr_mask.dtype == bool and result.probability.dtype == np.float32
     with pytest.raises(AttributeError):
         result.threshold = 0.3

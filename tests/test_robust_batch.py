@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from astroclean.batch import CosmicTask, check_product, run_batch
+from astroclean.batch import check_product, run_batch
+from astroclean.cosmicrays.batch import CosmicTask
 from astroclean.batch.executors import available_cores, make_executor
 from astroclean.batch.lock import OutputLock
 from astroclean.batch.manifest import Manifest

@@ -45,9 +45,24 @@ def test_readme_main_command_runs_as_written(tmp_path, monkeypatch, capsys):
 def test_help_texts_are_for_users(capsys):
     parser = build_parser()
     top = parser.format_help()
-    assert "thin" not in top and "only parses" not in top and "cosmic" in top and "Examples" in top
+    assert "thin" not in top and "only parses" not in top and "cosmic" in top and "sources" in top
     with pytest.raises(SystemExit):
         main(["cosmic", "--help"])
     text = capsys.readouterr().out
     many = text[text.index("running many files"):]
     assert "--device" not in many and "--device" in text
+
+
+def test_evaluate_sources_help_states_the_real_number_of_maps(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "sources", "--help"])
+    text = capsys.readouterr().out
+    default = int(re.search(r"--n-maps N_MAPS\s+held-out maps \(default (\d+)", text).group(1))
+    assert f"on {default} held-out maps" in text and "12 held-out" not in text
+
+
+def test_cosmic_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["cosmic", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: the model card's, 0.5)" in text and "(default: 0)" in text and "default auto" in text

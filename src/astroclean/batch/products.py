@@ -7,7 +7,7 @@ process killed while writing leaves only a hidden ``.<name>.<random>.tmp`` besid
 :func:`remove_temporaries` deletes after the run.
 
 A file is *ours* when its primary header carries the ``ACTASK`` card (an ECSV table: the
-``astroclean_task`` meta key). A file at a product's name that is not ours is never replaced, with or
+``astroclean_task`` meta key; a quick-look PNG: an ``ACTASK`` text chunk). A file at a product's name that is not ours is never replaced, with or
 without ``--resume``/``--overwrite``, and a file that is ours is never taken as an input.
 
 Example
@@ -44,6 +44,14 @@ def product_task(path) -> str | None:
             return None
         if path.name.lower().endswith(".ecsv"):
             return _ecsv_meta(path).get("astroclean_task")
+        if path.name.lower().endswith(".png"):
+            with open(path, "rb") as fh:
+                head = fh.read(1 << 16)
+            at = head.find(b"tEXtACTASK\x00")
+            if at < 0:
+                return None
+            length = int.from_bytes(head[at - 4:at], "big")
+            return head[at + 11:at + 4 + length].decode("latin-1") or None
         with open(path, "rb") as fh:
             for block_number in range(MAX_HEADER_BLOCKS):  # the primary header only, block by block
                 block = fh.read(2880)

@@ -1,7 +1,7 @@
 """Quick-look PNG of a product: the input, what was found (overlaid), the cleaned image and the residual.
 
 Every panel of the input's brightness uses one zscale stretch (IRAF's, via astropy), so input and
-cleaned image compare by eye; the residual (input - cleaned) has its own symmetric zscale. What was
+cleaned image compare by eye; the residual (input - cleaned) uses the same range, centred on 0. What was
 found is drawn in red over the input (a mask: its pixels; positions: circles). Written atomically,
 never over an existing file without ``overwrite``. Used by ``--plot`` of every task's command.
 
@@ -52,7 +52,7 @@ def _shrink(array, factor, *, reduce=np.nanmean):
 
 
 def write_quicklook(path, image, *, found=None, positions=None, cleaned=None, title: str | None = None,
-                    found_label: str = "found", overwrite: bool = False) -> Path:
+                    found_label: str = "found", task: str = "quicklook", overwrite: bool = False) -> Path:
     """Write the quick-look PNG ``path``.
 
     Parameters
@@ -66,6 +66,8 @@ def write_quicklook(path, image, *, found=None, positions=None, cleaned=None, ti
     cleaned : ndarray, optional
         The cleaned image; with it, the residual panel (input - cleaned) is drawn too.
     title : str, optional
+    task : str
+        Written into the PNG's text chunks (``ACTASK``), which mark the file as ours.
     overwrite : bool
         Replace an existing file.
     """
@@ -86,8 +88,7 @@ def write_quicklook(path, image, *, found=None, positions=None, cleaned=None, ti
         clean = np.asarray(cleaned, dtype=np.float32)
         panels.append(("cleaned", _shrink(clean, factor), (lo, hi), "gray"))
         residual = _shrink(data - clean, factor)
-        rlo, rhi = _zscale(residual)
-        bound = max(abs(rlo), abs(rhi), 1e-12)
+        bound = max((hi - lo) / 2, 1e-12)  # the input's stretch, centred on 0: what was removed, on the same scale
         panels.append(("residual (input - cleaned)", residual, (-bound, bound), "RdBu_r"))
     fig = Figure(figsize=(3.6 * len(panels), 3.9), dpi=100)
     for k, (name, array, (vmin, vmax), cmap) in enumerate(panels):
@@ -106,4 +107,7 @@ def write_quicklook(path, image, *, found=None, positions=None, cleaned=None, ti
     note = "zscale" + (f"; shown binned {factor}x{factor}" if factor > 1 else "")
     fig.suptitle(f"{title}  ({note})" if title else note, fontsize=9)
     fig.tight_layout()
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"), overwrite=overwrite)
+    from .. import __version__
+
+    metadata = {"Software": f"astroclean {__version__}", "ACTASK": task}
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", metadata=metadata), overwrite=overwrite)

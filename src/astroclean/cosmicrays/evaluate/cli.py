@@ -52,6 +52,8 @@ def add_evaluate_parser(sub):
     c.add_argument("--images", nargs="+", default=None, help="self-test: your FITS files, folders or quoted globs")
     c.add_argument("--inject", action="store_true", help="self-test: inject library cosmic rays into --images")
     c.add_argument("--model", default="ground", help="self-test: model to test (default ground)")
+    c.add_argument("--untrained", action="store_true",
+                   help="self-test: allow a model without trained weights (plumbing tests only)")
     c.add_argument("--threshold", type=float, default=None, help="self-test: threshold (default: the card's)")
     c.add_argument("--target-fdr", type=float, default=0.01, help="self-test: FDR to find a threshold for")
     c.add_argument("--density", type=float, default=0.005, help="self-test: injected pixel fraction")
@@ -136,7 +138,12 @@ def _run_selftest(args) -> int:
     for path in targets.values():
         check_writable(path, overwrite=args.overwrite)
     files = [str(p) for p in expand_inputs(args.images)]
-    result = run_selftest(files, model=args.model, threshold=args.threshold, target_fdr=args.target_fdr,
+    model = args.model
+    if args.untrained:
+        from astroclean.cosmicrays import CosmicRayDetector
+
+        model = CosmicRayDetector(args.model, allow_untrained=True)
+    result = run_selftest(files, model=model, threshold=args.threshold, target_fdr=args.target_fdr,
                           density=args.density, rng=args.seed)
     text = result.summary()
     atomic_write(targets["selftest.ecsv"], lambda tmp: result.table().write(tmp, format="ascii.ecsv",

@@ -119,7 +119,8 @@ class AstrocleanDetector(Detector):
         from astroclean.cosmicrays import CosmicRayDetector
 
         if self._detector is None:
-            self._detector = CosmicRayDetector(self.model, device=self.device, tile=self.tile)
+            self._detector = CosmicRayDetector(self.model, device=self.device, tile=self.tile,
+                                               allow_untrained=self.allow_untrained)
 
     def _run(self, prep):
         self.load()

@@ -14,7 +14,7 @@ from astroclean.errors import AstrocleanValueError
 SOURCES_DOC = """Compact-source removal benchmark: flux ratios per level, background power spectra, pixel statistics in
 the holes, gamma Dra against its calibration, throughput; PASS/FAIL per target.
 
-    astroclean evaluate sources -o bench_sources/                     # pacs-blue on 12 held-out maps
+    astroclean evaluate sources -o bench_sources/                     # pacs-blue on 48 held-out maps (--n-maps)
     astroclean evaluate sources --quick -o smoke/                     # 2 maps, 2 sources per level
     astroclean evaluate sources -o docs/sources_benchmark --docs docs/sources_benchmark.md --overwrite
 

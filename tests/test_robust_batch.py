@@ -253,3 +253,23 @@ def test_an_ecsv_product_is_recognised_by_its_meta(tmp_path):
     Table({"a": [1]}).write(tmp_path / "q.ecsv")
     assert product_task(tmp_path / "p.ecsv") == "sources" and product_task(tmp_path / "q.ecsv") is None
     assert foreign_file(tmp_path / "q.ecsv")
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_real_workers_prints_no_worker_traceback(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group: driver and Dask workers alike."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for k in range(6):
+        _frame(tmp_path / f"f{k}.fits", seed=k, shape=(1200, 1200))
+    code = "import sys; from astroclean.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, "cosmic", str(tmp_path), "-o", str(tmp_path / "out"),
+                             "--workers", "2", "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    time.sleep(20)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err and "--resume" in err

@@ -83,3 +83,18 @@ def test_sources_plot_writes_a_quicklook_png(tmp_path, rng):
                  "--no-progress"]) == 0
     png = out / "map.quicklook.png"
     assert png.read_bytes()[:4] == b"\x89PNG" and product_task(png) == "sources"
+
+
+def test_remove_compact_sources_takes_and_gives_ccddata(tmp_path, rng):
+    from astropy.nddata import CCDData
+
+    from astroclean.io import read_image
+    from astroclean.sources.remove import remove_compact_sources
+
+    wcs = pacs_like_map(tmp_path / "map.fits", rng)
+    image = read_image(tmp_path / "map.fits")
+    bad = ~np.isfinite(image.data)
+    ccd = CCDData(np.nan_to_num(image.data), unit="Jy/pixel", mask=bad, wcs=wcs)
+    result = remove_compact_sources(ccd, [(60.0, 70.0)], model="pacs-blue")
+    assert isinstance(result.background, CCDData) and result.background.unit == "Jy/pixel"
+    assert np.array_equal(result.background.mask, bad) and result.table["status"][0] == "ok"

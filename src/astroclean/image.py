@@ -23,7 +23,7 @@ import numpy as np
 
 from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
 
-__all__ = ["Image", "ImageStack", "as_image", "native_float", "check_memory"]
+__all__ = ["Image", "ImageStack", "as_image", "native_float", "check_memory", "like_input"]
 
 
 def native_float(array, *, name: str = "image") -> np.ndarray:
@@ -258,6 +258,26 @@ def _variance_of(uncertainty, shape):
             return np.where(values > 0, 1.0 / values, np.inf)
     raise AstrocleanValueError(f"unknown uncertainty type {kind!r}; pass StdDevUncertainty, VarianceUncertainty "
                                "or InverseVariance (or variance= directly)")
+
+
+def like_input(array, given):
+    """``array`` (a result image of ``given``'s shape) in the caller's container: an NDData/CCDData in gives the
+    same type out (its unit, WCS, mask, uncertainty and meta kept), a ``numpy.ma`` array gives a masked array
+    (its mask kept), anything else the plain array."""
+    if isinstance(given, np.ma.MaskedArray):
+        return np.ma.MaskedArray(array, mask=np.ma.getmaskarray(given).copy())
+    try:
+        from astropy.nddata import NDData
+    except ImportError:  # pragma: no cover - astropy is a dependency
+        return array
+    if isinstance(given, NDData):
+        kwargs = dict(unit=given.unit, wcs=given.wcs, mask=None if given.mask is None else np.array(given.mask),
+                      uncertainty=given.uncertainty, meta=dict(given.meta))
+        try:
+            return type(given)(array, **kwargs)
+        except (TypeError, ValueError):
+            return NDData(array, **kwargs)
+    return array
 
 
 def as_image(image, *, mask=None, variance=None, saturation=None, name=None, **meta_fields) -> Image:

@@ -192,7 +192,13 @@ def _dask_error(exc) -> str:
     if isinstance(exc, KilledWorker):
         return ("worker died while running this unit on each of its tries (distributed.scheduler."
                 "allowed-failures); it may need more memory than a worker has")
+    if type(exc).__name__ in _LOST:  # the unit's result was on a worker that died before it was collected
+        return (f"worker died or its connection was lost before this unit's result came back "
+                f"({type(exc).__name__}: {exc}); rerun with --resume")
     return f"{type(exc).__name__}: {exc}"
+
+
+_LOST = ("CancelledError", "FutureCancelledError", "CommClosedError", "StreamClosedError", "FutureLost")
 
 
 def make_executor(*, workers: int | None = None, scheduler=None, timeout: float = CONNECT_TIMEOUT):

@@ -23,7 +23,7 @@ from scipy import ndimage
 
 from astroclean.errors import AstrocleanValueError
 from astroclean.models.registry import check_model_task
-from astroclean.image import as_image
+from astroclean.image import as_image, like_input
 from astroclean.inference import Predictor, normalise
 from astroclean.models import create_model
 from astroclean.cosmicrays.choose import AUTO, choose_model
@@ -181,7 +181,7 @@ class CosmicRayDetector:
         cleaned = None
         if inpaint:
             filled = fill_masked(img.data, crmask, exclude=bad, method=fill, noise_sigma=noise, rng=rng)
-            cleaned = _same_type(_cast_like(filled, img.meta.get("input_dtype", str(img.dtype))), image)
+            cleaned = like_input(_cast_like(filled, img.meta.get("input_dtype", str(img.dtype))), image)
         meta = {"model_sha256": self.card.sha256, "normalisation": method, "seconds": time.perf_counter() - start,
                 "dilate": int(dilate), "fill": fill if inpaint else None, "name": img.name,
                 "n_bad": int(bad.sum()), "n_saturation_halo": n_halo}
@@ -191,25 +191,6 @@ class CosmicRayDetector:
                       "norm": method, "sathalo": n_halo}
         return CosmicRayResult(cr_mask=crmask, probability=probability, cleaned=cleaned, threshold=threshold,
                                model=self.name, meta=meta, provenance=provenance)
-
-
-def _same_type(cleaned, given):
-    """The cleaned pixels in the caller's container: an NDData/CCDData (its unit, WCS, mask, uncertainty and
-    meta kept) or a numpy.ma array (its mask kept); a plain array otherwise."""
-    if isinstance(given, np.ma.MaskedArray):
-        return np.ma.MaskedArray(cleaned, mask=np.ma.getmaskarray(given).copy())
-    try:
-        from astropy.nddata import NDData
-    except ImportError:  # pragma: no cover
-        return cleaned
-    if isinstance(given, NDData):
-        kwargs = dict(unit=given.unit, wcs=given.wcs, mask=None if given.mask is None else np.array(given.mask),
-                      uncertainty=given.uncertainty, meta=dict(given.meta))
-        try:
-            return type(given)(cleaned, **kwargs)
-        except (TypeError, ValueError):
-            return NDData(cleaned, **kwargs)
-    return cleaned
 
 
 _DETECTORS: dict = {}

@@ -32,7 +32,7 @@ import numpy as np
 from astroclean.background import robust_sigma
 from astroclean.tasks import Result
 from astroclean.errors import AstrocleanValueError
-from astroclean.image import as_image
+from astroclean.image import as_image, like_input
 from astroclean.sources.catalog import SourcePositions, positions_from_table, validate_positions
 from astroclean.sources.cutouts import PasteAccumulator, cutout_origin, extract_cutouts
 from astroclean.sources.masks import DEFAULT_MASK_TABLES, MaskTable, find_neighbours, hole_masks, measure_snr
@@ -271,6 +271,7 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
     meta["seconds"] = time.perf_counter() - start
     provenance = {"task": "sources", "model": card.name, "model_sha256": card.sha256, "band": band, "mode": mode}
     set_units(rows, img.unit)
+    background = like_input(background, image)  # an NDData/CCDData or numpy.ma map in: the same type out
     return SourceRemovalResult(background=background, sources=removed, hole=covered, table=rows,
                                model=card.name, meta=meta, provenance=provenance)
 

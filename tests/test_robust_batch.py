@@ -48,7 +48,7 @@ def test_resume_replaces_our_stale_product(tmp_path):
     a = _frame(tmp_path / "a.fits")
     run_batch(SPEC, [a], outdir=tmp_path / "o", progress=False)
     product = tmp_path / "o" / "a.cr.fits"
-    assert product_task(product) == "cosmic-rays" and foreign_file(product) is None
+    assert product_task(product) == "cosmicrays" and foreign_file(product) is None
     again = run_batch(CosmicTask(model="ground", threshold=0.7), [a], outdir=tmp_path / "o", resume=True,
                       progress=False)
     assert again.n_done == 1 and fits.getheader(product)["ACTHRESH"] == 0.7
@@ -71,7 +71,7 @@ def test_output_folder_equal_to_input_folder_never_ingests_products(tmp_path, ca
     assert "products are never inputs" in captured.err
     assert not (d / "img.cr.cr.fits").exists() and sorted(p.name for p in d.glob("*.fits")) == [
         "img.cr.fits", "img.fits"]
-    assert fits.getheader(product)["ACTASK"] == "cosmic-rays" and len(first) == len(product.read_bytes())
+    assert fits.getheader(product)["ACTASK"] == "cosmicrays" and len(first) == len(product.read_bytes())
 
 
 def test_a_product_renamed_or_named_explicitly_is_skipped_by_its_card(tmp_path):
@@ -203,7 +203,7 @@ def test_a_second_run_into_the_same_folder_is_refused_clearly(tmp_path, capsys):
     a = _frame(tmp_path / "a.fits")
     out = tmp_path / "out"
     out.mkdir()
-    holder = OutputLock(out, task="cosmic-rays")
+    holder = OutputLock(out, task="cosmicrays")
     try:
         with pytest.raises(AstrocleanFileError, match="another astroclean run is writing into"):
             run_batch(SPEC, [a], outdir=out, progress=False)
@@ -242,8 +242,8 @@ def test_a_product_with_a_long_input_header_is_recognised_as_ours(tmp_path):
     for k in range(400):  # DECam primary headers run to hundreds of cards: ACTASK comes after them
         primary[f"K{k:05d}"] = k
     path = write_fits(tmp_path / "p.cr.fits", [("M", np.zeros((2, 2), "u1"), None)], primary_header=primary,
-                      provenance={"task": "cosmic-rays"})
-    assert product_task(path) == "cosmic-rays" and foreign_file(path) is None
+                      provenance={"task": "cosmicrays"})
+    assert product_task(path) == "cosmicrays" and foreign_file(path) is None
 
 
 def test_an_ecsv_product_is_recognised_by_its_meta(tmp_path):

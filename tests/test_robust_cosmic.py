@@ -106,7 +106,7 @@ def test_plot_writes_one_quicklook_png_per_product(tmp_path, capsys):
     pngs = sorted(out.glob("*.quicklook.png"))
     assert [p.name for p in pngs] == ["c4d_140818_232043_ooi_z_ls9.N12.quicklook.png",
                                       "c4d_181214_050844_ooi_g_ls9.S9.quicklook.png"]
-    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and product_task(p) == "cosmic-rays" for p in pngs)
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and product_task(p) == "cosmicrays" for p in pngs)
     capsys.readouterr()
     assert main(["cosmic", str(tmp_path), "-o", str(out), "--inpaint", "--plot", "--resume", "--no-progress"]) == 0
     assert "2 skipped" in capsys.readouterr().out
@@ -163,7 +163,7 @@ def test_untrained_models_are_refused_unless_asked_for(tmp_path, rng, capsys):
 def test_models_lists_shipped_models_per_task_and_marks_the_defaults(capsys):
     assert main(["models", "--task", "cosmic"]) == 0
     out = capsys.readouterr().out
-    assert "ground  [cosmic-rays]" in out and "space  [cosmic-rays]" in out and "unet-bn" not in out
+    assert "ground  [cosmicrays]" in out and "space  [cosmicrays]" in out and "unet-bn" not in out
     assert "default of `astroclean cosmic` for ground-based frames" in out and "pacs-blue" not in out
     assert main(["models"]) == 0
     out = capsys.readouterr().out

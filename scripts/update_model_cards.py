@@ -39,7 +39,7 @@ def _value(row, key):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("table", help="table.ecsv written by `astroclean evaluate cosmic-rays`")
+    parser.add_argument("table", help="table.ecsv written by `astroclean evaluate cosmic`")
     parser.add_argument("--weights", default=Path(__file__).resolve().parents[1] / "src" / "astroclean" / "weights")
     parser.add_argument("--key", default="benchmark",
                         help="metrics key to write (default benchmark; benchmark_unseen for the unseen-instrument part)")

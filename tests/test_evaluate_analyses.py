@@ -10,6 +10,7 @@ from astroclean.cosmicrays.evaluate.cases import BenchmarkCase
 from astroclean.cosmicrays.evaluate.density import density_sweep, inject_case
 from astroclean.cosmicrays.evaluate.peers import Detector
 from astroclean.cosmicrays.evaluate.photometry import RAW, TRUTH, photometry_metrics
+from astroclean.cosmicrays import CosmicRayDetector
 from astroclean.cosmicrays.evaluate.selftest import run_selftest
 from astroclean.cosmicrays.evaluate.stars import clean_background, star_region_metrics
 from astroclean.metrics import isophote_regions
@@ -264,7 +265,7 @@ def test_selftest_reads_fits_and_runs_a_registered_model(tmp_path):
     path = tmp_path / "frame.fits"
     fits.PrimaryHDU(data).writeto(path)
     # "unet-bn" has random weights: this checks the plumbing, not the model
-    result = run_selftest(str(path), model="unet-bn", density=0.01, rng=0, lower_bound=False)
+    result = run_selftest(str(path), model=CosmicRayDetector("unet-bn", allow_untrained=True), density=0.01, rng=0, lower_bound=False)
     p = result.pooled
     assert p["n_truth"] > 0 and p["tp"] + p["fn"] == p["n_truth"] and result.model == "unet-bn"
     assert result.threshold == 0.5 and "frame.fits" in result.frames[0]["frame"]

@@ -239,7 +239,7 @@ def test_cli_selftest_on_user_frames(tmp_path, monkeypatch):
     frame = np.random.default_rng(2).normal(500.0, 10.0, (96, 96)).astype(np.float32)
     fits.writeto(tmp_path / "frame.fits", frame)
     out = tmp_path / "out"
-    args = ["evaluate", "cosmic-rays", "--images", str(tmp_path / "frame.fits"), "--inject", "--model", "unet-bn",
+    args = ["evaluate", "cosmic-rays", "--images", str(tmp_path / "frame.fits"), "--inject", "--model", "unet-bn", "--untrained",
             "-o", str(out)]   # untrained architecture: this tests the plumbing only
     assert main(args) == 0
     assert {p.name for p in out.iterdir()} == {"selftest.ecsv", "selftest.png", "selftest.txt"}

@@ -33,10 +33,7 @@ def test_shipped_weights_match_their_card(name):
 
 
 def test_corrupted_weights_are_refused(tmp_path):
-    shipped = [n for n in list_models() if get_card(n).weights_file]
-    if not shipped:
-        pytest.skip("no shipped weights")
-    card = get_card(shipped[0])
+    card = get_card("ground")
     copy = tmp_path / card.weights_file
     shutil.copy(weights_dir() / card.weights_file, copy)
     with open(copy, "r+b") as fh:
@@ -69,3 +66,16 @@ def test_unet_options_change_the_network():
     assert sum(isinstance(m, AttentionGate) for m in gn.modules()) == 2
     with pytest.raises(ValueError, match="depth"):
         UNet(depth=0)
+
+
+#: The models the CLI and the API use by default: a missing or corrupt file must fail here, loudly.
+DEFAULTS = ("ground", "space", "pacs-blue", "pacs-red")
+
+
+@pytest.mark.parametrize("name", DEFAULTS)
+def test_default_models_ship_their_weights(name):
+    card = get_card(name)
+    assert card.weights_file, f"{name} has no weights in its card"
+    path = weights_dir() / card.weights_file
+    assert path.is_file(), f"{path} is missing: the package data were not installed"
+    assert file_sha256(path) == card.sha256

@@ -169,6 +169,7 @@ def test_missing_package_and_crash_are_reported():
 
 
 def test_missing_weights_make_a_network_unavailable(monkeypatch):
+    pytest.importorskip("deepCR", reason="deepCR is not installed (pip install astroclean[peers])")
     det = DeepCRDetector("decam")
     monkeypatch.setattr(det, "_weights", lambda: None)
     ok, reason = det.available()

@@ -23,7 +23,7 @@ import numpy as np
 
 from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
 
-__all__ = ["Image", "ImageStack", "as_image", "native_float"]
+__all__ = ["Image", "ImageStack", "as_image", "native_float", "check_memory", "like_input"]
 
 
 def native_float(array, *, name: str = "image") -> np.ndarray:
@@ -121,27 +121,192 @@ class Image:
         return dataclasses.replace(self, **changes)
 
 
+SATURATION_WARN_FRACTION = 0.5
+
+# Peak memory of processing one frame, per pixel, measured by benchmarks/memory_peak.py (the cosmic-ray task,
+# the heaviest: input copy, mask, sky and noise maps, network input, tiles, probability, cleaned image).
+PEAK_BYTES_PER_PIXEL = 64
+MEMORY_ENV = "ASTROCLEAN_MAX_MEMORY_GB"
+
+
+def available_memory() -> int | None:
+    """Bytes this process may use: ``ASTROCLEAN_MAX_MEMORY_GB`` when set, else the system's available memory."""
+    import os
+
+    limit = os.environ.get(MEMORY_ENV)
+    if limit:
+        try:
+            return int(float(limit) * 1e9)
+        except ValueError:
+            raise AstrocleanValueError(f"{MEMORY_ENV} must be a number of GB, got {limit!r}") from None
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with distributed
+        return None
+    return int(psutil.virtual_memory().available)
+
+
+def check_memory(shape, *, label: str = "image", bytes_per_pixel: int = PEAK_BYTES_PER_PIXEL) -> None:
+    """Refuse, before any pixel is read, a frame whose processing would not fit in memory.
+
+    Processing one frame needs about ``bytes_per_pixel`` bytes per pixel at its peak (measured in
+    ``benchmarks/memory_peak.py``); when that exceeds the available memory (or ``ASTROCLEAN_MAX_MEMORY_GB``)
+    the error gives both numbers and how to proceed, instead of swapping or being killed hours later.
+    """
+    n_pixels = int(np.prod([int(n) for n in shape[-2:]]))
+    need = n_pixels * bytes_per_pixel
+    have = available_memory()
+    if have is not None and need > have:
+        dims = " x ".join(str(int(n)) for n in shape[-2:])
+        raise AstrocleanValueError(
+            f"{label}: a {dims} frame needs about {need / 1e9:.1f} GB of memory to process "
+            f"({bytes_per_pixel} bytes per pixel at the peak) but {have / 1e9:.1f} GB are available; cut it into "
+            f"pieces (e.g. astropy.nddata.Cutout2D, or CCD by CCD with --hdu), use a machine with more memory, or set "
+            f"{MEMORY_ENV} to allow more")
+
+
+def _saturated(data, bad, level, label, *, explicit):
+    """Pixels at or above ``level``; refuses a non-positive level and warns when it masks most pixels."""
+    try:
+        level = float(level)
+    except (TypeError, ValueError):
+        raise AstrocleanValueError(f"saturation must be a number, got {level!r}") from None
+    if not np.isfinite(level):
+        raise AstrocleanValueError(f"saturation must be a finite level, got {level}")
+    source = "--saturation / saturation=" if explicit else "the header's SATURATE"
+    if level <= 0:
+        raise AstrocleanValueError(f"{label}: saturation level {level:g} (from {source}) is not positive; it would "
+                                   "mask every pixel of the sky; give the level in the image's units at which "
+                                   "the detector saturates (e.g. 60000 ADU), or leave it out")
+    with np.errstate(invalid="ignore"):
+        sat = data >= level
+    valid = max(int((~bad).sum()), 1)
+    fraction = int((sat & ~bad).sum()) / valid
+    if fraction > SATURATION_WARN_FRACTION:
+        import warnings
+
+        warnings.warn(f"{label}: saturation level {level:g} (from {source}) masks {fraction:.0%} of the pixels; "
+                      "is it in the image's units?", stacklevel=4)
+    return sat
+
+
+def _unwrap(image, mask, variance, meta_fields):
+    """Turn a numpy.ma array, an astropy NDData/CCDData or a path into (array or Image, mask, variance, meta)."""
+    import os
+
+    if isinstance(image, (str, os.PathLike)):
+        from astroclean.io import read_image
+
+        return read_image(image), mask, variance, meta_fields
+    if isinstance(image, np.ma.MaskedArray):
+        ma_mask = np.ma.getmaskarray(image)
+        return np.ma.getdata(image), _combine(mask, ma_mask), variance, meta_fields
+    if isinstance(image, Image) or isinstance(image, np.ndarray):
+        return image, mask, variance, meta_fields
+    try:
+        from astropy.nddata import NDData
+    except ImportError:  # pragma: no cover - astropy is a dependency
+        NDData = ()
+    if isinstance(image, NDData):
+        data = np.asarray(image.data)
+        if image.mask is not None:
+            mask = _combine(mask, np.broadcast_to(np.asarray(image.mask, dtype=bool), data.shape))
+        if variance is None and image.uncertainty is not None:
+            variance = _variance_of(image.uncertainty, data.shape)
+        meta = dict(meta_fields)
+        if image.unit is not None:
+            meta.setdefault("unit", image.unit.to_string())
+        if image.wcs is not None:
+            meta.setdefault("wcs", getattr(image.wcs, "low_level_wcs", image.wcs))
+        header = image.meta.get("header") if hasattr(image.meta, "get") else None
+        if header is None and image.meta and all(isinstance(k, str) for k in image.meta):
+            from astropy.io import fits
+
+            try:
+                header = fits.Header(dict(image.meta))
+            except Exception:  # noqa: BLE001 - meta that is not a header is kept out of the products
+                header = None
+        if header is not None:
+            meta.setdefault("header", header)
+        meta["meta"] = {"input_type": type(image).__name__, **dict(meta.get("meta") or {})}
+        return data, mask, variance, meta
+    if hasattr(image, "__array__") or isinstance(image, (list, tuple)):
+        return image, mask, variance, meta_fields
+    raise AstrocleanValueError(f"image must be an array, numpy.ma array, astropy NDData/CCDData, Image or a FITS "
+                               f"path, got {type(image).__name__}")
+
+
+def _combine(mask, extra):
+    if mask is None:
+        return np.array(extra, dtype=bool)
+    m = np.asarray(mask)
+    if m.shape != np.shape(extra):
+        return mask  # the shape error is raised by _as_mask with the usual message
+    return (m != 0) | extra
+
+
+def _variance_of(uncertainty, shape):
+    """Variance from an astropy uncertainty (std-dev, variance or inverse variance)."""
+    kind = getattr(uncertainty, "uncertainty_type", "std")
+    values = np.broadcast_to(np.asarray(uncertainty.array, dtype=float), shape)
+    if kind == "std":
+        return values ** 2
+    if kind == "var":
+        return np.array(values)
+    if kind == "ivar":
+        with np.errstate(divide="ignore"):
+            return np.where(values > 0, 1.0 / values, np.inf)
+    raise AstrocleanValueError(f"unknown uncertainty type {kind!r}; pass StdDevUncertainty, VarianceUncertainty "
+                               "or InverseVariance (or variance= directly)")
+
+
+def like_input(array, given):
+    """``array`` (a result image of ``given``'s shape) in the caller's container: an NDData/CCDData in gives the
+    same type out (its unit, WCS, mask, uncertainty and meta kept), a ``numpy.ma`` array gives a masked array
+    (its mask kept), anything else the plain array."""
+    if isinstance(given, np.ma.MaskedArray):
+        return np.ma.MaskedArray(array, mask=np.ma.getmaskarray(given).copy())
+    try:
+        from astropy.nddata import NDData
+    except ImportError:  # pragma: no cover - astropy is a dependency
+        return array
+    if isinstance(given, NDData):
+        kwargs = dict(unit=given.unit, wcs=given.wcs, mask=None if given.mask is None else np.array(given.mask),
+                      uncertainty=given.uncertainty, meta=dict(given.meta))
+        try:
+            return type(given)(array, **kwargs)
+        except (TypeError, ValueError):
+            return NDData(array, **kwargs)
+    return array
+
+
 def as_image(image, *, mask=None, variance=None, saturation=None, name=None, **meta_fields) -> Image:
     """Validate ``image`` and return an :class:`Image`.
 
     Parameters
     ----------
-    image : array_like (y, x) or Image
-        Pixels. An existing Image is re-validated and combined with ``mask``.
+    image : array_like (y, x), Image, numpy.ma.MaskedArray, NDData/CCDData, or a path
+        Pixels. An existing Image is re-validated and combined with ``mask``. The mask of a
+        ``numpy.ma`` array is honoured (True = bad, as numpy.ma means it); an astropy ``NDData`` or
+        ``CCDData`` gives its mask, uncertainty (as variance), unit, WCS and header (``meta``); a
+        ``str`` or ``pathlib.Path`` is read with :func:`astroclean.io.read_image`.
     mask : array_like of bool, optional
         True = bad. Combined (OR) with the Image's own mask, NaN/inf pixels
         and pixels at or above ``saturation``.
     variance : array_like, optional
         Per-pixel variance; non-positive or non-finite values are masked.
     saturation : float, optional
-        Pixels at or above this level are masked (overrides SATURATE).
+        Pixels at or above this level are masked (overrides SATURATE). Must be positive; a level
+        that masks more than half of the valid pixels gives a warning.
 
     Raises
     ------
     AstrocleanValueError
-        Not 2-D, empty, all-NaN, non-numeric, or a mask/variance of another
-        shape. The message says what was given and how to fix it.
+        Not 2-D, empty, all-NaN, every pixel masked, non-numeric, a non-positive saturation, a
+        mask/variance of another shape, or an object of an unknown type. The message says what
+        was given and how to fix it.
     """
+    image, mask, variance, meta_fields = _unwrap(image, mask, variance, meta_fields)
     base = image if isinstance(image, Image) else None
     raw = base.data if base is not None else image
     arr = np.asarray(raw)
@@ -155,6 +320,8 @@ def as_image(image, *, mask=None, variance=None, saturation=None, name=None, **m
         raise AstrocleanValueError(f"{label} must be 2-D (y, x), got {arr.ndim}-D with shape {arr.shape}; {hint}")
     if arr.size == 0:
         raise AstrocleanValueError(f"{label} is empty (shape {arr.shape}); pass an image with pixels")
+    if base is None:
+        check_memory(arr.shape, label=label)
     data = native_float(arr, name=label)
     bad = ~np.isfinite(data)
     if bad.all():
@@ -166,10 +333,7 @@ def as_image(image, *, mask=None, variance=None, saturation=None, name=None, **m
         full_mask |= base.mask
     sat = saturation if saturation is not None else (base.saturation if base is not None else meta_fields.get("saturation"))
     if sat is not None:
-        if not np.isfinite(sat):
-            raise AstrocleanValueError(f"saturation must be a finite level, got {sat}")
-        with np.errstate(invalid="ignore"):
-            full_mask |= data >= sat
+        full_mask |= _saturated(data, bad, sat, label, explicit=saturation is not None)
     var = variance if variance is not None else (base.variance if base is not None else None)
     if var is not None:
         var = native_float(var, name="variance")
@@ -181,6 +345,10 @@ def as_image(image, *, mask=None, variance=None, saturation=None, name=None, **m
         with np.errstate(invalid="ignore"):
             badvar = ~np.isfinite(var) | (var <= 0)
         full_mask |= badvar
+    if full_mask.all():
+        raise AstrocleanValueError(f"{label}: every pixel is masked (mask, DQ plane, NaN/inf, saturation "
+                                   f"{sat}, bad variance); nothing can be measured: check the mask, --saturation "
+                                   "and the DQ plane")
     fields = {} if base is None else {f.name: getattr(base, f.name) for f in dataclasses.fields(Image)}
     fields.update(meta_fields)
     fields["meta"] = {"input_dtype": str(arr.dtype.newbyteorder("=")), **dict(fields.get("meta") or {})}

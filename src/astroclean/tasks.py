@@ -50,19 +50,20 @@ class Result:
 
     provenance: dict = field(default_factory=dict, kw_only=True)
 
-    def extensions(self, header=None) -> list:
+    def extensions(self, header=None, **options) -> list:
         """The product's image extensions: ``[(EXTNAME, array, header), ...]`` (``header``: the input's)."""
         raise NotImplementedError
 
-    def write(self, path, *, header=None, primary_header=None, overwrite: bool = False) -> Path:
-        """Write the standard FITS product to ``path``; returns the path.
+    def write(self, path, *, header=None, primary_header=None, overwrite: bool = False, **options) -> Path:
+        """Write the standard FITS product to ``path`` (the same file the CLI writes); returns the path.
 
         ``header`` (the input image's, WCS included) goes on every extension;
-        ``primary_header`` on HDU 0. Provenance cards (``AC*``) are added.
+        ``primary_header`` on HDU 0. Provenance cards (``AC*``) are added. ``options``
+        go to :meth:`extensions` (e.g. ``probability=False``).
         """
         from astroclean.io import write_fits
 
-        return write_fits(path, self.extensions(header), primary_header=primary_header,
+        return write_fits(path, self.extensions(header, **options), primary_header=primary_header,
                           provenance=dict(self.provenance), overwrite=overwrite)
 
     def replace(self, **changes):

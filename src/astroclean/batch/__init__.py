@@ -55,10 +55,10 @@ Example
 ...     data = np.random.default_rng(k).normal(100, 5, (64, 64)).astype("f4")
 ...     fits.PrimaryHDU(data).writeto(folder / f"f{k}.fits")
 >>> files = sorted(folder.glob("*.fits"))
->>> report = run_batch(CosmicTask(model="unet-bn"), files, outdir=folder / "out", progress=False)
+>>> report = run_batch(CosmicTask(), files, outdir=folder / "out", progress=False)
 >>> report.n_done, report.n_failed
 (3, 0)
->>> again = run_batch(CosmicTask(model="unet-bn"), files, outdir=folder / "out", resume=True, progress=False)
+>>> again = run_batch(CosmicTask(), files, outdir=folder / "out", resume=True, progress=False)
 >>> again.n_skipped
 3
 

@@ -8,9 +8,9 @@ Run a task on FITS files (files, quoted globs or folders; many files in-process 
 Models, simulations with truth, training and benchmarks:
 
     astroclean models                                       shipped models, the default per task
-    astroclean simulate cosmic-rays --flavour ground -o set.npz
-    astroclean train cosmic-rays --flavour ground --name ground
-    astroclean evaluate cosmic-rays -o bench/               ours and every installed peer, same data
+    astroclean simulate cosmic --flavour ground -o set.npz
+    astroclean train cosmic --flavour ground --name ground
+    astroclean evaluate cosmic -o bench/               ours and every installed peer, same data
 
 `astroclean COMMAND --help` explains each command.
 """
@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from astroclean.errors import AstrocleanError
+from astroclean.io.paths import printable
 
 _FORMAT = argparse.RawDescriptionHelpFormatter
 
@@ -71,18 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings on the command line read as one line for a user, not a source location."""
+    print(printable(f"astroclean: warning: {message}"), file=sys.stderr)
+
+
 def main(argv=None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 some inputs failed, 2 usage error)."""
+    """Run the command line; returns the exit code (0 ok, 1 some inputs failed, 2 usage error, 130 Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except AstrocleanError as exc:
-        print(f"astroclean: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("astroclean: interrupted", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.func(args) or 0)
+        except KeyboardInterrupt as exc:  # a batch run says what it kept (BatchInterrupted); anything else: one line
+            detail = str(exc) if isinstance(exc, AstrocleanError) and str(exc) else "interrupted"
+            print(printable(f"astroclean: {detail}"), file=sys.stderr)
+            return 130
+        except AstrocleanError as exc:
+            print(printable(f"astroclean: error: {exc}"), file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # `astroclean models | head`: the reader left; not an error of ours
+            sys.stderr.close()
+            return 0
 
 
 if __name__ == "__main__":

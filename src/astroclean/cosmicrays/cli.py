@@ -5,6 +5,7 @@
     astroclean cosmic 'night1/*.fits.fz' -o clean/ --workers 2                  # local Dask cluster
     astroclean cosmic 'night1/*.fits.fz' -o clean/ --scheduler tcp://host:8786  # an existing one
     astroclean cosmic 'night1/*.fits.fz' -o clean/ --resume                     # after a crash
+    astroclean cosmic exposure.fits -o out/ --inpaint --plot                    # + a quick-look PNG
 
 Each image HDU (each plane of a cube) is one task (astroclean.batch); a failed task
 is reported in the summary and the others still run; the exit code is 1 if any failed.
@@ -19,9 +20,12 @@ import sys
 
 def add_arguments(p) -> None:
     """The options of ``astroclean cosmic`` (inputs, -o and the batch options are added by the CLI)."""
-    p.add_argument("--hdu", default=None, help="HDU number or EXTNAME (default: every image HDU)")
-    p.add_argument("--model", default="ground", help="model name (see `astroclean models`; default ground)")
-    p.add_argument("--threshold", type=float, default=None, help="probability threshold in (0, 1)")
+    p.add_argument("--hdu", default=None, help="HDU number (0 or more) or EXTNAME (default: every image HDU)")
+    p.add_argument("--model", default="auto",
+                   help="model name (see `astroclean models --task cosmic`); default auto: space for HST and other "
+                        "space telescopes (header TELESCOP), ground otherwise; the summary says which")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="probability threshold in (0, 1) (default: the model card's, 0.5)")
     p.add_argument("--dilate", type=int, default=None,
                    help="grow the mask by N 3x3 dilations after thresholding (default: the model card's "
                         "default_dilate: 1 for models trained on the charge core, 0 for the version-1 models)")
@@ -29,11 +33,20 @@ def add_arguments(p) -> None:
                    help="pick the threshold per frame for this false-positive rate (e.g. 1e-4), estimated from "
                         "the frame itself (sign-flipped frame); written to the product header; overrides "
                         "--threshold")
-    p.add_argument("--saturation", type=float, default=None, help="saturation level (overrides SATURATE)")
-    p.add_argument("--inpaint", action="store_true", help="also write the cleaned image")
-    p.add_argument("--fill", default="biharmonic", choices=["biharmonic", "median"],
-                   help="inpainting method (default biharmonic: keeps star profiles; median is faster)")
+    p.add_argument("--saturation", type=float, default=None,
+                   help="saturation level in the image's units, > 0 (default: the header's SATURATE)")
+    p.add_argument("--inpaint", action="store_true", help="also write the cleaned image (CLEAN extension)")
+    p.add_argument("--fill", default="biharmonic", choices=["biharmonic", "median", "noise"],
+                   help="how --inpaint fills: biharmonic (default: smooth, keeps star profiles, best for "
+                        "photometry), median (faster), noise (biharmonic plus local noise, seeded: looks like data, "
+                        "for display and noise statistics)")
+    p.add_argument("--noise-seed", type=int, default=0, metavar="N",
+                   help="seed of --fill noise (default: 0; the same seed gives the same products)")
+    p.add_argument("--plot", action="store_true",
+                   help="also write <name>.quicklook.png: input, cosmic rays found, cleaned, residual (zscale)")
     p.add_argument("--no-probability", action="store_true", help="do not write the probability map")
+    p.add_argument("--untrained", action="store_true",
+                   help="allow a model without trained weights (its output is noise: for testing the plumbing only)")
 
 
 def batch_spec(args):
@@ -43,12 +56,12 @@ def batch_spec(args):
     return CosmicTask(model=args.model, threshold=args.threshold, dilate=args.dilate, fpr=args.fpr,
                       saturation=args.saturation,
                       inpaint=args.inpaint, fill=args.fill, probability=not args.no_probability, hdu=args.hdu,
-                      device=args.device)
+                      device=args.device, plot=args.plot, rng=args.noise_seed, allow_untrained=args.untrained)
 
 
 def add_simulate_parser(tasks):
-    """Add ``astroclean simulate cosmic-rays``."""
-    cr = tasks.add_parser("cosmic-rays", help="real backgrounds + injected real/simulated cosmic rays")
+    """Add ``astroclean simulate cosmic``."""
+    cr = tasks.add_parser("cosmic", aliases=["cosmic-rays"], help="real backgrounds + injected real/simulated cosmic rays")
     cr.add_argument("--flavour", required=True, choices=["ground", "space", "crowded"])
     cr.add_argument("--split", default="train", choices=["train", "benchmark"],
                     help="which backgrounds and cosmic-ray hits (the two are disjoint)")
@@ -65,8 +78,8 @@ def add_simulate_parser(tasks):
 
 
 def add_train_parser(tasks):
-    """Add ``astroclean train cosmic-rays``."""
-    cr = tasks.add_parser("cosmic-rays", help="train a cosmic-ray detector")
+    """Add ``astroclean train cosmic``."""
+    cr = tasks.add_parser("cosmic", aliases=["cosmic-rays"], help="train a cosmic-ray detector")
     cr.add_argument("--flavour", required=True,
                     help="training backgrounds: ground, space, crowded, a mix such as ground+crowded, or all")
     cr.add_argument("--name", required=True, help="model name (card and weights file)")
@@ -109,7 +122,7 @@ def add_train_parser(tasks):
 
 
 def run_simulate(args) -> int:
-    """Write a cosmic-ray set with its truth (``astroclean simulate cosmic-rays``)."""
+    """Write a cosmic-ray set with its truth (``astroclean simulate cosmic``)."""
     import numpy as np
 
     from astroclean.cosmicrays.simulate import make_cosmic_ray_set, write_cosmic_ray_set
@@ -125,7 +138,7 @@ def run_simulate(args) -> int:
 
 
 def run_train(args) -> int:
-    """Train and export a cosmic-ray model (``astroclean train cosmic-rays``)."""
+    """Train and export a cosmic-ray model (``astroclean train cosmic``)."""
     from astroclean.inference.device import set_threads
     from astroclean.cosmicrays.train import train_cosmic_ray_model
     from astroclean.training.export import config_from_args

@@ -14,6 +14,7 @@ Example
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -22,16 +23,20 @@ from scipy import ndimage
 
 from astroclean.errors import AstrocleanValueError
 from astroclean.models.registry import check_model_task
-from astroclean.image import as_image
+from astroclean.image import as_image, like_input
 from astroclean.inference import Predictor, normalise
 from astroclean.models import create_model
+from astroclean.cosmicrays.choose import AUTO, choose_model
+from astroclean.cosmicrays.inpaint import METHODS as FILLS
 from astroclean.cosmicrays.inpaint import fill_masked
+from astroclean.tasks import Result
+from astroclean.cosmicrays.saturated import DEFAULT_HALO, drop_saturation_halo, saturated_pixels
 
 DEFAULT_MODEL = "ground"
 
 
 @dataclass(frozen=True)
-class CosmicRayResult:
+class CosmicRayResult(Result):
     """What :func:`detect_cosmic_rays` returns, whatever the options.
 
     Attributes
@@ -45,11 +50,15 @@ class CosmicRayResult:
     threshold : float
     model : str
     meta : dict
-        Model sha256, normalisation method, timings, counts; with ``fpr``, the target and the
-        estimated threshold (``fpr_target``, ``threshold_logit``).
+        Model sha256, normalisation method, timings, counts.
     logit : ndarray of float32
         The network's logit per pixel (``probability = sigmoid(logit)``): it keeps the ranking where
-        the float32 probability saturates at exactly 1. Same NaN/bad conventions as ``probability``.
+        the float32 probability saturates at exactly 1; -inf on bad pixels, NaN where the input was NaN.
+    provenance : dict
+        Written into the product's header by :meth:`write` (model, its sha256, threshold, ...).
+
+    ``result.write("frame.cr.fits", header=image.header)`` writes the product ``astroclean cosmic``
+    writes: ``CLEAN`` (when cleaned), ``CRMASK`` (uint8), ``CRPROB`` and ``CRLOGIT`` (float32).
     """
 
     cr_mask: np.ndarray
@@ -64,6 +73,24 @@ class CosmicRayResult:
     def n_pixels(self) -> int:
         """Number of pixels flagged as cosmic rays."""
         return int(self.cr_mask.sum())
+
+    def extensions(self, header=None, *, probability: bool = True) -> list:
+        """``CLEAN`` (if cleaned), ``CRMASK`` (uint8, 1 = cosmic ray) and ``CRPROB`` (float32, unless
+        ``probability=False``), each with ``header``."""
+        out = [] if self.cleaned is None else [("CLEAN", self.cleaned, header)]
+        out.append(("CRMASK", self.cr_mask.astype(np.uint8), header, None))  # no BUNIT: not in image units
+        if probability:
+            out.append(("CRPROB", self.probability.astype(np.float32), header, None))
+            if self.logit is not None:   # the unsaturated ranking
+                out.append(("CRLOGIT", self.logit.astype(np.float32), header, None))
+        return out
+
+
+def _seed_card(rng):
+    """What a provenance card can say about ``rng``: the seed when it is one, else the generator's kind."""
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return None if rng is None else int(rng)
+    return type(rng).__name__
 
 
 def check_threshold(threshold) -> float:
@@ -93,6 +120,23 @@ def _cast_like(cleaned: np.ndarray, dtype_name: str) -> np.ndarray:
     return cleaned
 
 
+def check_untrained(model: str, *, allow_untrained: bool = False):
+    """The card of cosmic-ray ``model``; an architecture without trained weights only when asked for.
+
+    An untrained network flags noise, not cosmic rays (``unet-bn`` flags every pixel); using one by
+    mistake would report a wrong result as success.
+    """
+    from astroclean.models import list_models
+
+    card = check_model_task(model, "cosmicrays", what="cosmic-ray")
+    if card.weights_file is None and not allow_untrained:
+        shipped = ", ".join(list_models("cosmicrays", pretrained=True))
+        raise AstrocleanValueError(f"model {model!r} has no trained weights (an architecture only: its output is "
+                                   f"noise); use a trained one ({shipped}; see `astroclean models --task cosmic`), "
+                                   "or pass allow_untrained=True (CLI: --untrained) to test the plumbing")
+    return card
+
+
 class CosmicRayDetector:
     """A loaded cosmic-ray model, reused for many images.
 
@@ -110,8 +154,8 @@ class CosmicRayDetector:
     >>> results = [detector.detect(img) for img in images]  # doctest: +SKIP
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, device=None, tile: int = 1024):
-        card = check_model_task(model, "cosmic-rays", what="cosmic-ray")
+    def __init__(self, model: str = DEFAULT_MODEL, *, device=None, tile: int = 1024, allow_untrained: bool = False):
+        card = check_untrained(model, allow_untrained=allow_untrained)
         network = create_model(model, pretrained=card.weights_file is not None)
         self.name = model
         self.card = card
@@ -120,15 +164,15 @@ class CosmicRayDetector:
         self.default_dilate = int(card.extra.get("default_dilate", 0)) if isinstance(card.extra, dict) else 0
 
     def logits(self, img):
-        """``(logit map, info)`` of an Image (no masking applied)."""
+        """``(logit map, info, normalisation)`` of an Image (no masking applied)."""
         from astroclean.cosmicrays.features import network_input
 
         x, info = network_input(img, channels=self.channels)
         return np.asarray(self.predictor.dense(x), dtype=np.float32), info
 
     def detect(self, image, *, mask=None, threshold: float | None = None, saturation: float | None = None,
-               dilate: int | None = None, inpaint: bool = False, fill: str = "biharmonic",
-               fpr: float | None = None) -> CosmicRayResult:
+               dilate: int | None = None, inpaint: bool = False, fill: str = "biharmonic", rng=None,
+               saturation_halo: int = DEFAULT_HALO, fpr: float | None = None) -> CosmicRayResult:
         """Detect cosmic rays in one image; see :func:`detect_cosmic_rays` for the parameters."""
         from astroclean.cosmicrays.fpr import check_fpr, flip_image, threshold_from_scores
 
@@ -138,25 +182,31 @@ class CosmicRayDetector:
             raise AstrocleanValueError(f"dilate must be a non-negative integer, got {dilate}")
         if fpr is not None:
             fpr = check_fpr(fpr)
+        if fill not in FILLS:
+            raise AstrocleanValueError(f"fill must be one of {', '.join(FILLS)}, got {fill!r}")
         start = time.perf_counter()
         img = as_image(image, mask=mask, saturation=saturation)
         logit, info = self.logits(img)
         method = info["normalisation"]
         bad = img.mask
         logit[bad] = -np.inf
-        extra = {}
-        t_logit = _logit(threshold)
-        if fpr is not None:
+        noise, extra, t_logit = None, {}, _logit(threshold)
+        if fpr is not None or (inpaint and fill == "noise"):
             _, norm = normalise(img)
-            flipped = img.replace(data=flip_image(np.where(bad, norm.sky, img.data), norm.sky))
+            noise = norm.noise if inpaint and fill == "noise" else None
+            if fpr is not None:
+                flipped = img.replace(data=flip_image(np.where(bad, norm.sky, img.data), norm.sky))
+                flip_logit, _ = self.logits(flipped)
+                t_logit = threshold_from_scores(flip_logit, fpr, mask=bad)
+                threshold = float(_sigmoid(t_logit))
+                extra = {"fpr_target": fpr, "threshold_logit": t_logit, "threshold_source": "fpr (sign-flipped frame)"}
             del norm
-            flip_logit, _ = self.logits(flipped)
-            t_logit = threshold_from_scores(flip_logit, fpr, mask=bad)
-            threshold = float(_sigmoid(t_logit))
-            extra = {"fpr_target": fpr, "threshold_logit": t_logit, "threshold_source": "fpr (sign-flipped frame)"}
         probability = _sigmoid(logit).astype(np.float32)
         probability[bad] = 0.0
         crmask = logit >= t_logit
+        n_raw = int(crmask.sum())
+        crmask = drop_saturation_halo(crmask, saturated_pixels(img), halo=saturation_halo)
+        n_halo = n_raw - int(crmask.sum())
         if dilate:
             crmask = ndimage.binary_dilation(crmask, iterations=int(dilate)) & ~bad
         nonfinite = ~np.isfinite(img.data)
@@ -164,37 +214,51 @@ class CosmicRayDetector:
         logit[nonfinite] = np.nan
         cleaned = None
         if inpaint:
-            filled = fill_masked(img.data, crmask, exclude=bad, method=fill)
-            cleaned = _cast_like(filled, img.meta.get("input_dtype", str(img.dtype)))
+            filled = fill_masked(img.data, crmask, exclude=bad, method=fill, noise_sigma=noise, rng=rng)
+            cleaned = like_input(_cast_like(filled, img.meta.get("input_dtype", str(img.dtype))), image)
         meta = {"model_sha256": self.card.sha256, "normalisation": method, "seconds": time.perf_counter() - start,
                 "dilate": int(dilate), "fill": fill if inpaint else None, "name": img.name,
-                "n_bad": int(bad.sum()), "noise_channel": info.get("noise_channel"), **extra}
+                "n_bad": int(bad.sum()), "n_saturation_halo": n_halo, "noise_channel": info.get("noise_channel"),
+                **extra}
+        provenance = {"task": "cosmicrays", "model": self.name, "model_sha256": self.card.sha256,
+                      "threshold": float(threshold), "dilate": int(dilate), "inpaint": bool(inpaint),
+                      "fill": fill if inpaint else None, "rng": _seed_card(rng) if inpaint and fill == "noise" else None,
+                      "norm": method, "sathalo": n_halo}
+        if fpr is not None:   # the threshold estimated from this frame for the target FPR
+            provenance.update(fpr=fpr, tlogit=float(t_logit), tsource=extra["threshold_source"])
         return CosmicRayResult(cr_mask=crmask, probability=probability, cleaned=cleaned, threshold=threshold,
-                               model=self.name, meta=meta, logit=logit)
+                               model=self.name, meta=meta, provenance=provenance, logit=logit)
 
 
 _DETECTORS: dict = {}
 
 
-def detect_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshold: float | None = None,
+def detect_cosmic_rays(image, *, mask=None, model: str = AUTO, threshold: float | None = None,
                        saturation: float | None = None, dilate: int | None = None, inpaint: bool = False,
-                       fill: str = "biharmonic", device=None, fpr: float | None = None) -> CosmicRayResult:
+                       fill: str = "biharmonic", rng=None, device=None, fpr: float | None = None) -> CosmicRayResult:
     """Find cosmic-ray pixels in a single exposure.
 
     Parameters
     ----------
-    image : array_like (y, x) or Image
+    image : array_like (y, x), Image, numpy.ma array, NDData/CCDData or a FITS path
         Pixels in any unit (ADU or electrons, with or without sky); the
-        caller's array is never modified.
+        caller's array is never modified. A ``numpy.ma`` mask and an NDData's
+        mask and uncertainty are used (see :func:`astroclean.image.as_image`).
     mask : array_like of bool, optional
         Known bad pixels (True = bad); never reported as cosmic rays and never
         used to fill others. NaN/inf and saturated pixels are added to it.
     model : str
-        ``"ground"`` (ground-based CCDs) or ``"space"`` (HST-like); see ``astroclean models``.
+        ``"auto"`` (default): ``"space"`` when the header says a space telescope
+        (``TELESCOP=HST``, ...), else ``"ground"`` (plain arrays have no header: ``ground``);
+        or a model name (``"ground"``, ``"space"``; see ``astroclean models``).
+        ``result.meta["model_reason"]`` says why.
     threshold : float in (0, 1), optional
         Probability above which a pixel is flagged; default: the model card's.
     saturation : float, optional
         Pixels at or above this level are treated as bad (overrides SATURATE).
+        Flagged groups lying mostly within 3 px of saturated pixels (DQ saturated
+        or bleed codes, or this level) are dropped: the steep wings of a saturated
+        star are not cosmic rays (``meta["n_saturation_halo"]`` counts them).
     dilate : int, optional
         Grow the mask by this many 3x3 dilations after thresholding; default: the model card's
         ``default_dilate`` (1 for the models trained on the charge core, whose mask is the pixels
@@ -205,11 +269,17 @@ def detect_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshol
         ``threshold`` and costs one more network pass. The threshold used is ``result.threshold``
         and ``result.meta["threshold_logit"]``.
     inpaint : bool
-        Also return ``cleaned``, with flagged pixels filled.
-    fill : {"biharmonic", "median"}
+        Also return ``cleaned``, with flagged pixels filled, in the caller's
+        container (an NDData/CCDData or numpy.ma array in, the same type out).
+    fill : {"biharmonic", "median", "noise"}
         Inpainting method: biharmonic (smooth, keeps star profiles; the
-        default) or a masked median (faster, but it flattens a star's core
-        when a hit lands on it).
+        default, the best estimate of each pixel, for photometry), a masked
+        median (faster, but it flattens a star's core when a hit lands on it),
+        or noise: biharmonic plus Gaussian noise of the local background noise,
+        drawn from ``rng`` (cleaned pixels look like data: for display, and for
+        statistics of the noise such as power spectra or clipped stacks).
+    rng : numpy.random.Generator or int, optional
+        Random numbers of ``fill="noise"``; a seed makes the fill reproducible.
     device : str, optional
         ``"cpu"`` or ``"cuda"``; default: CUDA when available.
 
@@ -224,15 +294,23 @@ def detect_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshol
     AstrocleanKeyError
         Unknown model name.
     """
-    key = (model, str(device))
+    if isinstance(image, (str, os.PathLike)):
+        image = as_image(image)  # read once: its header chooses the model
+    if model in (None, AUTO) and getattr(image, "header", None) is None:
+        chosen, reason = DEFAULT_MODEL, "auto: no header (ground)"
+    else:
+        chosen, reason = choose_model(model, image)
+    key = (chosen, str(device))
     if key not in _DETECTORS:
         _DETECTORS.clear()  # keep at most one loaded model around
-        _DETECTORS[key] = CosmicRayDetector(model, device=device)
-    return _DETECTORS[key].detect(image, mask=mask, threshold=threshold, saturation=saturation, dilate=dilate,
-                                  inpaint=inpaint, fill=fill, fpr=fpr)
+        _DETECTORS[key] = CosmicRayDetector(chosen, device=device)
+    result = _DETECTORS[key].detect(image, mask=mask, threshold=threshold, saturation=saturation, dilate=dilate,
+                                    inpaint=inpaint, fill=fill, rng=rng, fpr=fpr)
+    result.meta["model_reason"] = reason
+    return result
 
 
-def clean_cosmic_rays(image, *, mask=None, model: str = DEFAULT_MODEL, threshold: float | None = None,
+def clean_cosmic_rays(image, *, mask=None, model: str = AUTO, threshold: float | None = None,
                       fill: str = "biharmonic", **options) -> np.ndarray:
     """Shortcut: the cleaned image of :func:`detect_cosmic_rays` (input dtype)."""
     return detect_cosmic_rays(image, mask=mask, model=model, threshold=threshold, inpaint=True, fill=fill,

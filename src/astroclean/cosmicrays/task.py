@@ -1,4 +1,4 @@
-"""The cosmic-ray task, registered: ``astroclean cosmic``, ``simulate|train|evaluate cosmic-rays``, its benchmark.
+"""The cosmic-ray task, registered: ``astroclean cosmic``, ``simulate|train|evaluate cosmic``, its benchmark.
 
 >>> from astroclean.tasks import get_task
 >>> get_task("cosmic").name

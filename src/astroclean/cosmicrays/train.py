@@ -192,7 +192,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
         default_threshold = validation_threshold(model, x_val, val, ig_val, fpr=target_fpr, config=config)
         log(f"default threshold {default_threshold:.6g}: FPR {target_fpr:g} on the validation negatives")
     card = ModelCard(
-        name=name, task="cosmic-rays", architecture=config.architecture(),
+        name=name, task="cosmicrays", architecture=config.architecture(),
         description=("one cosmic-ray detector for any instrument" if flavour == "all" else
                      f"{flavour}-based cosmic-ray detector") + ", UNet "
                     f"({'GroupNorm' if config.norm == 'group' else 'BatchNorm'}"

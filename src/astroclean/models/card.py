@@ -11,7 +11,7 @@ sha256 of the weights file.
 Example
 -------
 >>> from astroclean.models.card import ModelCard
->>> card = ModelCard(name="demo", task="cosmic-rays", architecture={"kind": "unet", "depth": 2, "width": 8})
+>>> card = ModelCard(name="demo", task="cosmicrays", architecture={"kind": "unet", "depth": 2, "width": 8})
 >>> ModelCard.from_dict(card.to_dict()) == card
 True
 """

@@ -1,15 +1,16 @@
 """The compact-source task as a batch spec: three products per map.
 
 ``<stem>_nosources.fits`` (the source-free background, input header and WCS,
-provenance cards), ``<stem>_sources.fits`` (what was removed, and the HOLE
-mask) and ``<stem>_photometry.ecsv`` (one row per source, skipped ones with
-their reason). Positions come from a catalogue (world or pixel columns) or
+provenance cards: band, mode, model and the header cards that chose them), ``<stem>_sources.fits``
+(what was removed, and the HOLE mask, without BUNIT) and ``<stem>_photometry.ecsv`` (one row per
+source, skipped ones with their reason; units on every numeric column, ra/dec when the map has a
+WCS; a checksum of the rows). With ``plot``, ``<stem>.quicklook.png`` too. Positions come from a catalogue (world or pixel columns) or
 from matched-filter detection above ``detect`` sigma.
 
 Example
 -------
 >>> from astroclean.sources.batch import SourcesTask
->>> SourcesTask(model="pacs-blue", detect=5.0).name
+>>> SourcesTask(detect=5.0).name
 'sources'
 """
 
@@ -46,24 +47,30 @@ class SourcesTask(TaskSpec):
     """Remove compact sources from every map of many files (``astroclean sources``).
 
     Exactly one of ``catalog`` (a table file with ra,dec or x,y columns) and
-    ``detect`` (a significance threshold) gives the positions.
+    ``detect`` (a significance threshold) gives the positions. ``band``, ``mode`` and
+    ``model`` default to what each map's header says (``WAVELNTH``/``CAMERA``, ``OBS_MODE``:
+    :mod:`astroclean.sources.setup`); a given value wins, with a warning when the header
+    disagrees. The summary's ``setup`` column and the products' ``ACBAND``/``ACMODE``/``ACMODEL``
+    cards say which were used. ``plot`` also writes ``<stem>.quicklook.png``.
     """
 
-    model: str = "pacs-blue"
+    model: str | None = None
     catalog: str | None = None
     detect: float | None = None
     one_based: bool = False
     band: str | None = None
-    mode: str = "scan"
+    mode: str | None = None
     hdu: str | int | None = None
     device: str | None = None
     batch_size: int = 64
+    plot: bool = False
 
     name = "sources"
-    columns = ("sources", "skipped")
+    columns = ("setup", "sources", "skipped")
 
     def __post_init__(self):
-        check_model_task(self.model, "sources", what="compact-source")
+        if self.model is not None:
+            check_model_task(self.model, "sources", what="compact-source")
         if (self.catalog is None) == (self.detect is None):
             raise AstrocleanValueError("give exactly one of a catalogue (--catalog sources.csv) or a detection "
                                        "threshold (--detect 5)")
@@ -74,37 +81,48 @@ class SourcesTask(TaskSpec):
 
     def outputs(self, unit, outdir):
         outdir = Path(outdir)
-        return (outdir / product_name(unit, "_nosources.fits"), outdir / product_name(unit, "_sources.fits"),
-                outdir / product_name(unit, "_photometry.ecsv"))
+        paths = (outdir / product_name(unit, "_nosources.fits"), outdir / product_name(unit, "_sources.fits"),
+                 outdir / product_name(unit, "_photometry.ecsv"))
+        return paths + ((outdir / product_name(unit, ".quicklook.png"),) if self.plot else ())
 
     def extnames(self, unit):
         return ("BACKGROUND",)
 
     def provenance(self, unit):
-        card = _card(self.model)
-        prov = {"task": self.name, "model": self.model, "model_sha256": card.sha256, "input": unit.path,
-                "input_sha256": unit.sha256, "hdu": unit.hdu, "mode": self.mode,
+        asked = {"model": self.model, "band": self.band, "mode": self.mode}
+        prov = {"task": self.name, "setup_request": ",".join(f"{k}={v or 'header'}" for k, v in asked.items()),
+                "input": unit.path, "input_sha256": unit.sha256, "hdu": unit.hdu,
                 "positions": f"catalog {Path(self.catalog).name}" if self.catalog else f"detect {self.detect:g} sigma"}
+        if self.model is not None:
+            prov["model_sha256"] = _card(self.model).sha256
         if unit.plane is not None:
             prov["plane"] = unit.plane
         return prov
 
     def validate(self, unit, outputs):
-        from astroclean.batch.products import check_product
+        from astroclean.batch.products import check_product, product_task
 
         for path, extnames in zip(outputs[:2], (("BACKGROUND",), ("SOURCES", "HOLE"))):
             reason = check_product(path, provenance=self.provenance(unit), extnames=extnames)
             if reason:
                 return reason
-        return _check_table(outputs[2], unit.sha256)
+        reason = _check_table(outputs[2], unit.sha256)
+        if reason is None and self.plot and product_task(outputs[3]) != self.name:
+            reason = f"{outputs[3].name} missing"
+        return reason
 
     def load(self):
-        from astroclean.sources.remove import load_source_model
+        return {}  # one predictor per model, loaded when a map first needs it
 
-        return load_source_model(self.model, device=self.device)
+    def setup(self, image):
+        """Band, mode and model of one map: the options given, else its header (see :mod:`astroclean.sources.setup`)."""
+        from astroclean.sources.setup import resolve
 
-    def positions(self, image):
-        """The positions for one map: the catalogue's rows, or detections."""
+        return resolve([image.header, image.meta.get("primary_header")], band=self.band, mode=self.mode,
+                       model=self.model, label=image.name)
+
+    def positions(self, image, band=None):
+        """The positions for one map: the catalogue's rows, or detections (with ra/dec when the map has a WCS)."""
         from astroclean.instruments.pacs import load_pacs_psf
         from astroclean.sources.catalog import positions_from_table, validate_positions
         from astroclean.photometry.matched import detect_sources
@@ -113,40 +131,41 @@ class SourcesTask(TaskSpec):
         if self.catalog is not None:
             return positions_from_table(_catalog(str(self.catalog)), shape=image.shape, wcs=image.wcs,
                                         one_based=self.one_based)
-        band = self.band or (_card(self.model).extra or {}).get("band", "blue")
+        band = band or self.setup(image).band
         fwhm = load_pacs_psf(band, pixel_scale_arcsec=pixel_scale_arcsec(image.wcs)).fwhm_pixels
         found = detect_sources(image.data, nsigma=self.detect, fwhm=fwhm, mask=image.mask, variance=image.variance)
-        return validate_positions(found["x"], found["y"], shape=image.shape)
+        x, y = np.asarray(found["x"], float), np.asarray(found["y"], float)
+        ra = dec = None
+        if image.wcs is not None and getattr(image.wcs, "has_celestial", False) and len(x):
+            ra, dec = (np.asarray(v, float) for v in image.wcs.celestial.all_pix2world(x, y, 0))
+        return validate_positions(x, y, shape=image.shape, ra=ra, dec=dec)
 
     def process(self, state, unit, outputs, *, overwrite):
-        from astroclean.io import read_images, write_fits
-        from astroclean.sources.remove import remove_compact_sources
+        from astroclean.io import read_images
+        from astroclean.sources.remove import load_source_model, remove_compact_sources
 
-        net = state
         image = read_images(unit.path, hdu=unit.index)[unit.plane or 0]
-        result = remove_compact_sources(image, self.positions(image), model=net, band=self.band, mode=self.mode,
-                                        device=self.device, batch_size=self.batch_size)
-        provenance = self.provenance(unit)
-        primary = image.meta.get("primary_header")
-        header = image.header
-        write_fits(outputs[0], [("BACKGROUND", result.background, header)], primary_header=primary,
-                   provenance=provenance, overwrite=overwrite)
-        write_fits(outputs[1], [("SOURCES", result.sources, header), ("HOLE", result.hole.astype(np.uint8), header)],
-                   primary_header=primary, provenance=provenance, overwrite=overwrite)
-        _write_table(outputs[2], result.table, provenance, overwrite=overwrite)
+        setup = self.setup(image)
+        if setup.model not in state:
+            state[setup.model] = load_source_model(setup.model, device=self.device)
+        net = state[setup.model]
+        result = remove_compact_sources(image, self.positions(image, setup.band), model=net, band=setup.band,
+                                        mode=setup.mode, device=self.device, batch_size=self.batch_size)
+        provenance = {**self.provenance(unit), "model": setup.model, "model_sha256": net.card.sha256,
+                      "band": setup.band, "mode": setup.mode, "setup_from": setup.reason}
+        result.replace(provenance=provenance).write_products(
+            outputs[:3], header=image.header, primary_header=image.meta.get("primary_header"), overwrite=overwrite)
         status = np.asarray(result.table["status"], dtype=str)
-        return {"sources": int(np.sum(status == "ok")), "skipped": int(np.sum(np.char.startswith(status, "skipped")))}
+        if self.plot:
+            from astroclean.io.quicklook import write_quicklook
 
-
-def _write_table(path, table, provenance, *, overwrite):
-    from astroclean.io.write import atomic_write
-
-    table = table.copy(copy_data=False)
-    table.meta.update({f"astroclean_{k}": v for k, v in provenance.items() if v is not None})
-    for name in table.colnames:
-        if table[name].dtype == object:
-            table[name] = np.asarray(table[name], dtype=str)
-    atomic_write(path, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True), overwrite=overwrite)
+            ok = status == "ok"
+            xy = np.stack([np.asarray(result.table["x"])[ok], np.asarray(result.table["y"])[ok]], axis=1)
+            write_quicklook(outputs[3], image.data, found=result.hole, positions=xy, cleaned=result.background,
+                            title=f"{unit.label}: {int(ok.sum())} sources removed ({setup.band}, {setup.mode})",
+                            found_label="holes", task=self.name, overwrite=overwrite)
+        return {"setup": f"{setup.band}/{setup.mode} {setup.model} ({setup.reason})",
+                "sources": int(np.sum(status == "ok")), "skipped": int(np.sum(np.char.startswith(status, "skipped")))}
 
 
 def _check_table(path, sha256):
@@ -161,4 +180,8 @@ def _check_table(path, sha256):
         return f"{path.name} unreadable ({type(exc).__name__}: {exc})"
     if table.meta.get("astroclean_input_sha256") != sha256:
         return f"{path.name} was made from another input"
+    from astroclean.sources.remove import rows_sha256
+
+    if table.meta.get("astroclean_datasum") != rows_sha256(path):
+        return f"{path.name} corrupt (its rows do not match the checksum written with them)"
     return None

@@ -20,15 +20,23 @@ import sys
 def add_arguments(p) -> None:
     """The options of ``astroclean sources`` (inputs, -o and the batch options are added by the CLI)."""
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--catalog", default=None, help="table of positions: ra,dec (degrees) or x,y (pixels)")
+    where.add_argument("--catalog", default=None,
+                       help="table of positions (CSV, ECSV, FITS, VOTable): ra,dec (degrees or sexagesimal) or x,y "
+                            "(pixels); rows with blank cells are skipped with that reason")
     where.add_argument("--detect", type=float, default=None, metavar="NSIGMA",
                        help="detect sources above NSIGMA (matched filter) instead of a catalogue")
     p.add_argument("--one-based", action="store_true", help="catalogue x,y count from 1 (FITS/ds9) instead of 0")
-    p.add_argument("--model", default="pacs-blue", help="model name (see `astroclean models`; default pacs-blue)")
+    p.add_argument("--model", default=None,
+                   help="model name (see `astroclean models --task sources`; default: by the map's band, pacs-blue "
+                        "for 70 and 100 um, pacs-red for 160 um)")
     p.add_argument("--band", default=None, choices=["blue", "green", "red"],
-                   help="PACS band of the mask table and PSF (default: the model's)")
-    p.add_argument("--mode", default="scan", choices=["scan", "chopnod"], help="observing mode (mask table)")
-    p.add_argument("--hdu", default=None, help="HDU number or EXTNAME (default: every science image)")
+                   help="PACS band of the mask table and PSF (default: the header's WAVELNTH or CAMERA; blue when "
+                        "the header says nothing)")
+    p.add_argument("--mode", default=None, choices=["scan", "chopnod"],
+                   help="observing mode of the mask table (default: the header's OBS_MODE; scan when it says nothing)")
+    p.add_argument("--hdu", default=None, help="HDU number (0 or more) or EXTNAME (default: every science image)")
+    p.add_argument("--plot", action="store_true",
+                   help="also write <name>.quicklook.png: map, holes and sources, source-free map, what was removed")
 
 
 def batch_spec(args):
@@ -36,7 +44,7 @@ def batch_spec(args):
     from astroclean.sources.batch import SourcesTask
 
     return SourcesTask(model=args.model, catalog=args.catalog, detect=args.detect, one_based=args.one_based,
-                       band=args.band, mode=args.mode, hdu=args.hdu, device=args.device)
+                       band=args.band, mode=args.mode, hdu=args.hdu, device=args.device, plot=args.plot)
 
 
 def add_simulate_parser(tasks):

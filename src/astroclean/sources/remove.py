@@ -30,15 +30,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from astroclean.background import robust_sigma
+from astroclean.tasks import Result
 from astroclean.errors import AstrocleanValueError
-from astroclean.image import as_image
+from astroclean.image import as_image, like_input
 from astroclean.sources.catalog import SourcePositions, positions_from_table, validate_positions
 from astroclean.sources.cutouts import PasteAccumulator, cutout_origin, extract_cutouts
 from astroclean.sources.masks import DEFAULT_MASK_TABLES, MaskTable, find_neighbours, hole_masks, measure_snr
 
 
 @dataclass(frozen=True)
-class SourceRemovalResult:
+class SourceRemovalResult(Result):
     """What :func:`remove_compact_sources` returns, whatever the options.
 
     Attributes
@@ -64,6 +65,60 @@ class SourceRemovalResult:
     table: object
     model: str
     meta: dict = field(default_factory=dict)
+
+    #: Suffixes of the three products (after the input's stem), as ``astroclean sources`` names them.
+    SUFFIXES = ("_nosources.fits", "_sources.fits", "_photometry.ecsv")
+
+    def extensions(self, header=None) -> list:
+        """The source-free map (``BACKGROUND``), what was removed (``SOURCES``) and the ``HOLE`` mask."""
+        return [("BACKGROUND", np.asarray(self.background), header), ("SOURCES", self.sources, header),
+                ("HOLE", self.hole.astype(np.uint8), header, None)]  # a mask: no BUNIT
+
+    def write(self, path, *, header=None, primary_header=None, overwrite: bool = False) -> tuple:
+        """Write the three products of ``astroclean sources`` for the stem ``path`` (``out/map`` ->
+        ``out/map_nosources.fits``, ``out/map_sources.fits``, ``out/map_photometry.ecsv``); returns their paths."""
+        from pathlib import Path
+
+
+        paths = tuple(Path(f"{path}{suffix}") for suffix in self.SUFFIXES)
+        return self.write_products(paths, header=header, primary_header=primary_header, overwrite=overwrite)
+
+    def write_products(self, paths, *, header=None, primary_header=None, overwrite: bool = False) -> tuple:
+        """Write the three products to the given ``paths`` (map, sources + hole, photometry table)."""
+        from astroclean.io import write_fits
+        from astroclean.io.write import atomic_write
+
+        background, sources, hole = self.extensions(header)
+        write_fits(paths[0], [background], primary_header=primary_header, provenance=self.provenance,
+                   overwrite=overwrite)
+        write_fits(paths[1], [sources, hole], primary_header=primary_header, provenance=self.provenance,
+                   overwrite=overwrite)
+        table = self.table.copy(copy_data=False)
+        table.meta.update({f"astroclean_{k}": v for k, v in self.provenance.items() if v is not None})
+        for name in table.colnames:
+            if table[name].dtype == object:
+                table[name] = np.asarray(table[name], dtype=str)
+
+        def write_table(tmp):  # the rows' checksum goes into the meta: --resume verifies the table it skips
+            table.meta.pop("astroclean_datasum", None)
+            table.write(tmp, format="ascii.ecsv", overwrite=True)
+            table.meta["astroclean_datasum"] = rows_sha256(tmp)
+            table.write(tmp, format="ascii.ecsv", overwrite=True)
+
+        atomic_write(paths[2], write_table, overwrite=overwrite)
+        return tuple(paths)
+
+
+def rows_sha256(path) -> str:
+    """sha256 of an ECSV file's data lines (everything after its ``#`` header): the table's checksum."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for line in fh:
+            if not line.startswith(b"#"):
+                digest.update(line)
+    return digest.hexdigest()
 
 
 def _as_positions(positions, shape, wcs) -> SourcePositions:
@@ -214,8 +269,54 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
         rows = _photometry(rows, use, data, background, x, y, band=band, error=error, img=img, wcs=wcs,
                            covered=covered, radius=radius, snr=snr)
     meta["seconds"] = time.perf_counter() - start
+    provenance = {"task": "sources", "model": card.name, "model_sha256": card.sha256, "band": band, "mode": mode}
+    set_units(rows, img.unit)
+    background = like_input(background, image)  # an NDData/CCDData or numpy.ma map in: the same type out
     return SourceRemovalResult(background=background, sources=removed, hole=covered, table=rows,
-                               model=card.name, meta=meta)
+                               model=card.name, meta=meta, provenance=provenance)
+
+
+def flux_unit(bunit):
+    """The unit of a flux summed over pixels of a map in ``bunit`` (``Jy/pixel`` -> ``Jy``); None if unknown."""
+    import astropy.units as u
+
+    if not bunit:
+        return None
+    try:
+        unit = u.Unit(str(bunit).replace("pixel", "pix"), parse_strict="raise")
+    except ValueError:
+        return None
+    return (unit * u.pix).decompose(bases=[u.Jy]) if unit.is_equivalent(u.Jy / u.pix) else unit * u.pix
+
+
+def set_units(table, bunit) -> None:
+    """Give every numeric column of a photometry table its unit (in place): pixel positions and radii in pix,
+    ra/dec in deg, fluxes in the map's unit times pixels (Jy for Jy/pixel maps), annulus statistics in the map's
+    unit, SNR and encircled energies dimensionless; ``id`` and counts (``n_annulus``) stay plain integers, text
+    columns text. The ECSV product then carries the units; read it with ``QTable.read`` for Quantities."""
+    import astropy.units as u
+
+    pixel_unit = None
+    if bunit:
+        try:
+            pixel_unit = u.Unit(str(bunit).replace("pixel", "pix"), parse_strict="raise")
+        except ValueError:
+            pixel_unit = None
+    flux = flux_unit(bunit)
+    for name in table.colnames:
+        column = table[name]
+        if column.dtype.kind not in "f":  # id, status, counts (n_annulus: an integer, as a QTable keeps it)
+            continue
+        if name in ("x", "y", "mask_radius"):
+            column.unit = u.pix
+        elif name in ("ra", "dec"):
+            column.unit = u.deg
+        elif name.startswith("flux"):
+            column.unit = flux if flux is not None else u.dimensionless_unscaled
+        elif name.startswith("annulus_"):
+            column.unit = pixel_unit if pixel_unit is not None else u.dimensionless_unscaled
+        else:  # snr, ee_*: ratios
+            column.unit = u.dimensionless_unscaled
 
 
 def _photometry(rows, use, data, background, x, y, *, band, error, img, wcs, covered, radius, snr):
@@ -232,6 +333,13 @@ def _photometry(rows, use, data, background, x, y, *, band, error, img, wcs, cov
         if name in skip:
             continue
         column = np.asarray(phot[name])
+        if column.dtype.kind in "iu":  # counts stay integers: blank (masked) for skipped sources, never text
+            from astropy.table import MaskedColumn
+
+            values = np.zeros(len(rows), dtype=np.int64)
+            values[use] = column
+            rows[name] = MaskedColumn(values, mask=~np.isin(np.arange(len(rows)), use))
+            continue
         full = np.full(len(rows), np.nan) if column.dtype.kind == "f" else np.full(len(rows), "", dtype=object)
         full[use] = column
         if name in ("status", "flag"):

@@ -1,10 +1,10 @@
-"""``astroclean evaluate cosmic-rays``: benchmark detectors side by side, or self-test a model on your frames.
+"""``astroclean evaluate cosmic``: benchmark detectors side by side, or self-test a model on your frames.
 
-    astroclean evaluate cosmic-rays --benchmark default -o bench/        # ours + every peer installed
-    astroclean evaluate cosmic-rays --quick -o smoke/                    # 3 tiny cases: a smoke test
-    astroclean evaluate cosmic-rays --methods astroscrappy,deepcr:decam -o bench/
-    astroclean evaluate cosmic-rays --images my_frames/ --inject --model ground --target-fdr 0.01 -o out/
-    astroclean evaluate cosmic-rays -o docs/benchmark --docs docs/benchmark.md --overwrite   # refresh the docs
+    astroclean evaluate cosmic --benchmark default -o bench/        # ours + every peer installed
+    astroclean evaluate cosmic --quick -o smoke/                    # 3 tiny cases: a smoke test
+    astroclean evaluate cosmic --methods astroscrappy,deepcr:decam -o bench/
+    astroclean evaluate cosmic --images my_frames/ --inject --model ground --target-fdr 0.01 -o out/
+    astroclean evaluate cosmic -o docs/benchmark --docs docs/benchmark.md --overwrite   # refresh the docs
 
 The benchmark writes table.md/.ecsv, timing.md/.ecsv, roc.png, pr.png,
 star_regions.*, photometry.* and density.* into the output folder (never
@@ -17,7 +17,6 @@ name or a set saved with ``--save-set``.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 import time
@@ -28,8 +27,8 @@ from astroclean.errors import AstrocleanValueError
 
 
 def add_evaluate_parser(sub):
-    """Add ``astroclean evaluate cosmic-rays`` to the ``evaluate`` subparsers ``sub``."""
-    c = sub.add_parser("cosmic-rays", help="cosmic-ray benchmark or self-test", description=__doc__,
+    """Add ``astroclean evaluate cosmic`` to the ``evaluate`` subparsers ``sub``."""
+    c = sub.add_parser("cosmic", aliases=["cosmic-rays"], help="cosmic-ray benchmark or self-test", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("-o", "--output", required=True, help="output folder (created if missing)")
     c.add_argument("--benchmark", default="default",
@@ -53,6 +52,8 @@ def add_evaluate_parser(sub):
     c.add_argument("--images", nargs="+", default=None, help="self-test: your FITS files, folders or quoted globs")
     c.add_argument("--inject", action="store_true", help="self-test: inject library cosmic rays into --images")
     c.add_argument("--model", default="ground", help="self-test: model to test (default ground)")
+    c.add_argument("--untrained", action="store_true",
+                   help="self-test: allow a model without trained weights (plumbing tests only)")
     c.add_argument("--threshold", type=float, default=None, help="self-test: threshold (default: the card's)")
     c.add_argument("--target-fdr", type=float, default=0.01, help="self-test: FDR to find a threshold for")
     c.add_argument("--density", type=float, default=0.005, help="self-test: injected pixel fraction")
@@ -137,7 +138,12 @@ def _run_selftest(args) -> int:
     for path in targets.values():
         check_writable(path, overwrite=args.overwrite)
     files = [str(p) for p in expand_inputs(args.images)]
-    result = run_selftest(files, model=args.model, threshold=args.threshold, target_fdr=args.target_fdr,
+    model = args.model
+    if args.untrained:
+        from astroclean.cosmicrays import CosmicRayDetector
+
+        model = CosmicRayDetector(args.model, allow_untrained=True)
+    result = run_selftest(files, model=model, threshold=args.threshold, target_fdr=args.target_fdr,
                           density=args.density, rng=args.seed)
     text = result.summary()
     atomic_write(targets["selftest.ecsv"], lambda tmp: result.table().write(tmp, format="ascii.ecsv",
@@ -153,10 +159,11 @@ def _limit_threads(threads):
     if threads < 0:
         raise AstrocleanValueError(f"--threads must be >= 0 (0 = library defaults), got {threads}")
     if threads:
-        loaded = [m for m in ("astroscrappy", "torch") if m in sys.modules]
-        if loaded:
-            _say(f"note: {', '.join(loaded)} already imported; --threads applies to torch only")
-        os.environ["OMP_NUM_THREADS"] = str(threads)
+        from astroclean.inference.device import limit_openmp_threads
+
+        late = limit_openmp_threads(threads)
+        if late:
+            _say(f"note: {', '.join(late)} already imported; --threads applies to torch only")
 
 
 def run(args) -> int:

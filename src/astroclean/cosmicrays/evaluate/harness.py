@@ -225,16 +225,10 @@ def _timing(method, outs):
 
 
 def _torch_threads(threads):
-    """Set torch's intra-op threads (when torch is installed); returns the previous value or None."""
-    if threads is None:
-        return None
-    try:
-        import torch
-    except ImportError:
-        return None
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(threads))
-    return previous
+    """Set torch's intra-op threads; returns the previous value (None when ``threads`` is None)."""
+    from astroclean.inference.device import set_threads
+
+    return None if threads is None else set_threads(threads)
 
 
 def run_benchmark(cases, methods=None, *, rng, log=None, n_boot: int = 200, confidence: float = 0.68,

@@ -87,7 +87,7 @@ class AstrocleanDetector(Detector):
         except AstrocleanError as exc:
             return False, f"model {self.model!r} is not available: {exc}"
         try:
-            check_model_task(self.model, "cosmic-rays", what="cosmic-ray")
+            check_model_task(self.model, "cosmicrays", what="cosmic-ray")
         except AstrocleanError as exc:
             return False, str(exc)
         if card.weights_file is None and not self.allow_untrained:
@@ -125,7 +125,8 @@ class AstrocleanDetector(Detector):
         from astroclean.cosmicrays import CosmicRayDetector
 
         if self._detector is None:
-            self._detector = CosmicRayDetector(self.model, device=self.device, tile=self.tile)
+            self._detector = CosmicRayDetector(self.model, device=self.device, tile=self.tile,
+                                               allow_untrained=self.allow_untrained)
 
     @property
     def dilate(self) -> int:

@@ -1,6 +1,6 @@
 """Self-test on the user's own frames: inject known cosmic rays, see how many the model finds.
 
-``astroclean evaluate cosmic-rays --images my_frames/ --inject`` calls
+``astroclean evaluate cosmic --images my_frames/ --inject`` calls
 :func:`run_selftest`: cosmic rays from the benchmark library (real hits the
 shipped models never trained on) are injected into each frame at a small
 pixel fraction, the model is run on the result, and its mask is compared

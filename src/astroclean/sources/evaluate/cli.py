@@ -14,7 +14,7 @@ from astroclean.errors import AstrocleanValueError
 SOURCES_DOC = """Compact-source removal benchmark: flux ratios per level, background power spectra, pixel statistics in
 the holes, gamma Dra against its calibration, throughput; PASS/FAIL per target.
 
-    astroclean evaluate sources -o bench_sources/                     # pacs-blue on 12 held-out maps
+    astroclean evaluate sources -o bench_sources/                     # pacs-blue on 48 held-out maps (--n-maps)
     astroclean evaluate sources --quick -o smoke/                     # 2 maps, 2 sources per level
     astroclean evaluate sources -o docs/sources_benchmark --docs docs/sources_benchmark.md --overwrite
 
@@ -71,9 +71,9 @@ def run_sources(args) -> int:
     if args.threads < 0:
         raise AstrocleanValueError(f"--threads must be >= 0 (0 = library default), got {args.threads}")
     if args.threads:
-        import torch
+        from astroclean.inference.device import set_threads
 
-        torch.set_num_threads(args.threads)
+        set_threads(args.threads)
     n_maps, per_level = (2, 2) if args.quick else (args.n_maps, args.per_level)
     start = time.perf_counter()
     bench = sources_benchmark(model=args.model, band=args.band, mode=args.mode, n_maps=n_maps, per_level=per_level,

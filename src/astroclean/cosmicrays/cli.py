@@ -28,7 +28,7 @@ def add_arguments(p) -> None:
                    help="probability threshold in (0, 1) (default: the model card's, 0.5)")
     p.add_argument("--dilate", type=int, default=None,
                    help="grow the mask by N 3x3 dilations after thresholding (default: the model card's "
-                        "default_dilate: 1 for models trained on the charge core, 0 for the version-1 models)")
+                        "default_dilate: 0 for ground and space, 1 for cr-any)")
     p.add_argument("--fpr", type=float, default=None,
                    help="pick the threshold per frame for this false-positive rate (e.g. 1e-4), estimated from "
                         "the frame itself (sign-flipped frame); written to the product header; overrides "

@@ -76,3 +76,13 @@ def test_cli_on_small_files(uvis_files, tmp_path, tiny_net, monkeypatch, capsys)
     bad.write_text("a,b\n1,2\n")
     assert main([*map(str, uvis_files), "--catalog", str(bad), "-o", str(out), "--overwrite"]) == 2
     assert "x, y or ra, dec" in capsys.readouterr().err
+
+
+def test_band_from_file_name_when_header_is_silent(uvis_files, tmp_path):
+    bad = tmp_path / "drz_f475w.fits"
+    with fits.open(uvis_files[0]) as h:
+        header = h[0].header.copy()
+        del header["FILTER"], header["PHOTPLAM"]
+        fits.PrimaryHDU(h[0].data, header=header).writeto(bad)
+    with pytest.raises(AstrocleanValueError, match="file name says F475W"):
+        read_uvis_bands([bad, uvis_files[1], uvis_files[2]])

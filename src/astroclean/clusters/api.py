@@ -22,7 +22,7 @@ from astropy.table import QTable
 
 from ..errors import AstrocleanValueError
 from .inputs import as_band_stack
-from .model import load_cluster_model
+from .model import load_cluster_model, sigma_scale
 from .network import PARAMETERS, decode, normalise_cutouts
 from .tables import M83_DISTANCE_MPC, tables
 
@@ -132,7 +132,7 @@ def infer_cluster_parameters(stack, positions, *, model="wfc3-m83", zeropoints=N
         for i in range(0, len(x), batch_size):
             outs.append(net(x[i:i + batch_size].to(dev)).cpu())
     raw = torch.cat(outs) if outs else torch.zeros(0, net.n_outputs)
-    dec = decode(raw, k)
+    dec = decode(raw, k, sigma_scale=sigma_scale(card))
     pc_per_arcsec = distance * 1e6 * np.pi / (180 * 3600)
     table = QTable()
     table["x"], table["y"] = pos[:, 0] * u.pix, pos[:, 1] * u.pix

@@ -12,6 +12,7 @@ Zero points are Vega magnitudes of 1 data unit. From HST headers: ``ZP = -2.5 lo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
@@ -59,10 +60,21 @@ def _filter_of(header) -> str | None:
     return None
 
 
+def _filter_from_name(source: str) -> str | None:
+    import re
+    found = re.findall(r"(?<![a-z0-9])(f\d{3}[wmnlx]p?)(?![a-z0-9])", Path(source).name.lower())
+    return found[-1].upper() if found else None
+
+
 def check_band(header, band: str, *, source: str = "") -> None:
-    """Raise when FILTER or PHOTPLAM contradict ``band``."""
+    """Raise when FILTER, PHOTPLAM or (without both) the file name contradict ``band``."""
     where = f" ({source})" if source else ""
     filt = _filter_of(header)
+    if filt is None and not header.get("PHOTPLAM") and source:
+        named = _filter_from_name(source)
+        if named is not None and named != band:
+            raise AstrocleanValueError(f"expected band {band}, but the file name says {named}{where} (no FILTER or "
+                                       f"PHOTPLAM in the header); the model needs {', '.join(BANDS)}")
     if filt is not None and filt != band:
         raise AstrocleanValueError(f"expected band {band}, but FILTER says {filt}{where}; pass the "
                                    f"{', '.join(BANDS)} images in that order")

@@ -45,3 +45,8 @@ def load_cluster_model(model="wfc3-m83"):
     load_weights(net, card)
     net.card = card
     return net.eval(), card
+
+
+def sigma_scale(card) -> dict:
+    """The card's post-hoc width calibration per parameter ({} when absent)."""
+    return dict((card.extra or {}).get("outputs", {}).get("sigma_scale", {}) or {})

@@ -54,12 +54,19 @@ def n_outputs(k: int) -> int:
     return len(PARAMETERS) * 3 * k + 1 + 2
 
 
-def split_outputs(raw: torch.Tensor, k: int) -> dict:
-    """{param: (logits, means, log_sigmas)}, "logit", "snr": (mean, log_sigma)} from raw outputs."""
+def split_outputs(raw: torch.Tensor, k: int, sigma_scale: dict | None = None) -> dict:
+    """{param: (logits, means, log_sigmas)}, "logit", "snr": (mean, log_sigma)} from raw outputs.
+
+    ``sigma_scale`` ({param: factor}) widens every component of a parameter's mixture (the
+    post-hoc calibration fitted on validation mocks and stored in the card).
+    """
     out, i = {}, 0
     for name in PARAMETERS:
         logits, means, log_s = raw[:, i: i + k], raw[:, i + k: i + 2 * k], raw[:, i + 2 * k: i + 3 * k]
-        out[name] = (logits, means, log_s.clamp(-5, 3))
+        log_s = log_s.clamp(-5, 3)
+        if sigma_scale and name in sigma_scale:
+            log_s = log_s + math.log(sigma_scale[name])
+        out[name] = (logits, means, log_s)
         i += 3 * k
     out["logit"] = raw[:, i]
     out["snr"] = (raw[:, i + 1], raw[:, i + 2].clamp(-5, 3))
@@ -113,9 +120,9 @@ def mixture_cdf(logits, means, log_s, value):
     return (w * 0.5 * (1 + torch.erf((value[:, None] - means) / (log_s.exp() * math.sqrt(2))))).sum(1)
 
 
-def decode(raw: torch.Tensor, k: int, probs=(0.16, 0.5, 0.84)) -> dict:
+def decode(raw: torch.Tensor, k: int, probs=(0.16, 0.5, 0.84), sigma_scale: dict | None = None) -> dict:
     """Physical quantiles per parameter (N, len(probs)), P(cluster) and S/N quantiles, as numpy."""
-    parts = split_outputs(raw, k)
+    parts = split_outputs(raw, k, sigma_scale)
     out = {}
     for name in PARAMETERS:
         q = mixture_quantiles(*parts[name], probs)
@@ -143,11 +150,25 @@ def predict_raw(net, cutouts: np.ndarray, *, batch_size: int = 256) -> torch.Ten
     return torch.cat(outs) if outs else torch.zeros(0, net.n_outputs)
 
 
-def pit_values(raw: torch.Tensor, k: int, truth: dict) -> dict:
+def pit_values(raw: torch.Tensor, k: int, truth: dict, sigma_scale: dict | None = None) -> dict:
     """PIT (mixture CDF at the truth) per parameter, for rows with finite truth."""
-    parts = split_outputs(raw, k)
+    parts = split_outputs(raw, k, sigma_scale)
     out = {}
     for name in PARAMETERS:
         value = torch.tensor(standardise(name, np.nan_to_num(truth[name])), dtype=torch.float32)
         out[name] = mixture_cdf(*parts[name], value).numpy()
+    return out
+
+
+def fit_sigma_scale(raw: torch.Tensor, k: int, truth: dict, *, target: float = 0.68) -> dict:
+    """Per-parameter factor on the mixture widths giving ``target`` 16-84 % coverage on these rows."""
+    out = {}
+    for name in PARAMETERS:
+        best, best_gap = 1.0, np.inf
+        for factor in np.exp(np.linspace(np.log(0.5), np.log(3.0), 37)):
+            q = decode(raw, k, sigma_scale={name: float(factor)})[name]
+            cov = np.mean((truth[name] >= q[:, 0]) & (truth[name] <= q[:, 2]))
+            if abs(cov - target) < best_gap:
+                best, best_gap = float(factor), abs(cov - target)
+        out[name] = round(best, 4)
     return out

@@ -19,8 +19,8 @@ import torch
 from ..models.card import ModelCard
 from ..models.registry import file_sha256
 from .model import SMALL, TINY, build_network
-from .network import NOISE_E_PER_S, NORMALISER, PARAMETERS, TARGET_CENTRE, TARGET_SCALE, UNITS, loss_terms, \
-    normalise_cutouts, standardise
+from .network import NOISE_E_PER_S, NORMALISER, PARAMETERS, TARGET_CENTRE, TARGET_SCALE, UNITS, fit_sigma_scale, \
+    loss_terms, normalise_cutouts, standardise
 from .sets import read_set
 from .tables import BANDS
 
@@ -115,11 +115,17 @@ def train(sets_dir, *, name="wfc3-m83", output="src/astroclean/weights", epochs=
             break
     minutes = (time.time() - t0) / 60
     net.load_state_dict(best_state)
+    net.eval()
+    pos = tva["is_cluster"] == 1
+    with torch.no_grad():
+        raw = torch.cat([net(xva[i:i + 512]) for i in range(0, len(xva), 512)])[torch.from_numpy(pos)]
+    scale = fit_sigma_scale(raw, k, {p: tva[p][pos] for p in PARAMETERS})
+    print(f"sigma scale (validation coverage 0.68): {scale}", flush=True)
     return export(net, arch, name=name, output=output, history=history, minutes=minutes, threads=threads,
-                  n_train=len(xtr), n_val=len(xva), command=command)
+                  n_train=len(xtr), n_val=len(xva), command=command, sigma_scale=scale)
 
 
-def export(net, arch, *, name, output, history, minutes, threads, n_train, n_val, command):
+def export(net, arch, *, name, output, history, minutes, threads, n_train, n_val, command, sigma_scale=None):
     from safetensors.torch import save_file
 
     out = Path(output)
@@ -143,7 +149,7 @@ def export(net, arch, *, name, output, history, minutes, threads, n_train, n_val
         extra={"inputs": {"bands": list(BANDS), "channels": 3, "units": "electron / s", "normaliser": NORMALISER,
                           "cutout": 48, "pixel_scale": 0.04, "distance_mpc": 4.5},
                "outputs": {"kind": "regression", "names": [*PARAMETERS, "p_cluster", "log_snr"],
-                           "units": [*UNITS, "", "dex"], "activation": "none", "mixture_k": arch["k"],
+                           "units": [*UNITS, "", "dex"], "activation": "none", "mixture_k": arch["k"], "sigma_scale": sigma_scale or {},
                            "target_centre": TARGET_CENTRE, "target_scale": TARGET_SCALE}})
     card.write(out / f"{name}.json")
     print(f"wrote {weights} and {out / (name + '.json')}", flush=True)

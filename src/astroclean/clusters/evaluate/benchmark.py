@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..classical import aperture_photometry, calibrate, classical_estimates, two_colour_age
-from ..model import load_cluster_model
+from ..model import load_cluster_model, sigma_scale
 from ..network import PARAMETERS, decode, pit_values, predict_raw
 from ..sets import read_set
 from . import figures
@@ -28,9 +28,9 @@ TARGETS = {"log_age": ("bias", 0.1, "scatter", 0.3), "a_v": ("scatter", 0.3), "l
            "log_r_eff": ("scatter", 0.15)}
 
 
-def _network_estimates(net, k, x):
+def _network_estimates(net, k, x, scale=None):
     raw = predict_raw(net, x)
-    dec = decode(raw, k)
+    dec = decode(raw, k, sigma_scale=scale)
     return raw, {p: dec[p] for p in PARAMETERS} | {"p_cluster": dec["p_cluster"], "log_snr": dec["log_snr"]}
 
 
@@ -58,8 +58,10 @@ def run_benchmark(sets_dir, outdir, *, model="wfc3-m83", data_dir=None, n_colour
     x, truth = read_set(Path(sets_dir) / "test.npz")
     xv, tv = read_set(Path(sets_dir) / "val.npz")
     pos = truth["is_cluster"] == 1
-    raw, est = _network_estimates(net, k, x)
-    pit = pit_values(raw[torch.from_numpy(pos)], k, {p: truth[p][pos] for p in PARAMETERS})
+    scale = sigma_scale(card)
+    raw, est = _network_estimates(net, k, x, scale)
+    pit = pit_values(raw[torch.from_numpy(pos)], k, {p: truth[p][pos] for p in PARAMETERS}, scale)
+    uncal = decode(raw[torch.from_numpy(pos)], k)
     cal = calibrate(xv, tv)
     cls = classical_estimates(x[pos], cal)
     tpos = {key: v[pos] for key, v in truth.items()}
@@ -68,13 +70,15 @@ def run_benchmark(sets_dir, outdir, *, model="wfc3-m83", data_dir=None, n_colour
     tpos["log_snr"] = np.log10(np.clip(tpos["snr"], 0.1, None))
     young = tpos["log_age"] <= 8.0
     result = {"model": card.name, "model_sha256": card.sha256, "n_test": int(len(x)), "n_clusters": int(pos.sum()),
-              "sets": str(sets_dir)}
+              "sets": str(sets_dir), "sigma_scale": scale}
     result["network_bins"] = binned(net_pos, tpos, (*PARAMETERS, "log_snr"))
     result["classical_bins"] = binned(cls, tpos, PARAMETERS)
     result["young"] = {}
     for name, e in (("network", net_pos), ("classical", cls)):
         for sel_name, sel in (("log age <= 8", young), ("log age <= 8, S/N > 10", young & (tpos["snr"] > 10))):
             result["young"].setdefault(name, {})[sel_name] = {p: summary(e[p][sel], tpos[p][sel]) for p in PARAMETERS}
+    result["young_coverage_without_sigma_scale"] = {p: summary(uncal[p][young], tpos[p][young])["coverage"]
+                                                    for p in PARAMETERS}
     # ROC: clusters with S/N > 10 against every negative, and per negative kind
     neg = ~pos
     hi = pos & (truth["snr"] > 10)
@@ -96,7 +100,7 @@ def run_benchmark(sets_dir, outdir, *, model="wfc3-m83", data_dir=None, n_colour
     figures.scatter_truth(net_pos, cls, tpos, outdir / "estimates_vs_truth.png")
     if legus:
         result["legus"] = legus_checks(net, k, cal, outdir, data_dir=data_dir, n_colour_mocks=n_colour_mocks,
-                                       seed=seed)
+                                       seed=seed, scale=scale)
     result["targets"] = verdicts(result)
     result["seconds"] = round(time.time() - t_start, 1)
     (outdir / "summary.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
@@ -104,14 +108,14 @@ def run_benchmark(sets_dir, outdir, *, model="wfc3-m83", data_dir=None, n_colour
     return result
 
 
-def legus_checks(net, k, cal, outdir, *, data_dir=None, n_colour_mocks=3000, seed=2024):
+def legus_checks(net, k, cal, outdir, *, data_dir=None, n_colour_mocks=3000, seed=2024, scale=None):
     lg = load_legus(data_dir)
     real = np.stack([lg["mag"][:, 0] - lg["mag"][:, 1], lg["mag"][:, 1] - lg["mag"][:, 2]], 1)
     mock, mock_age = mock_colours(n_colour_mocks, rng=seed)
     frac, hist = fraction_inside(mock, real)
     figures.colour_colour(mock, mock_age, real, lg["log_age"], hist, frac, outdir / "colour_colour.png")
     cut = inject_legus(lg, rng=seed + 1, data_dir=data_dir)
-    _, est = _network_estimates(net, k, cut)
+    _, est = _network_estimates(net, k, cut, scale)
     cls = classical_estimates(cut, cal)
     flux, _, _ = aperture_photometry(cut)
     naive = two_colour_age(flux * cal.aperture_correction)
@@ -182,7 +186,10 @@ def report_markdown(result):
               "## Classical chi^2 fit, binned", "", _table(result["classical_bins"], cols), "",
               f"AUC (clusters S/N > 10 vs all negatives): {result['auc_snr_gt_10']}; all clusters: {result['auc_all']}; "
               f"by negative kind: {result['auc_by_negative_kind']}", "",
-              f"Throughput: {result['throughput_cutouts_per_s']}", ""]
+              f"Throughput: {result['throughput_cutouts_per_s']}", "",
+              f"Interval widths scaled per parameter by {result['sigma_scale']} (fitted on validation mocks); "
+              f"16-84 % coverage for log age <= 8 without that scaling: {result['young_coverage_without_sigma_scale']}",
+              ""]
     if "legus" in result:
         lg = result["legus"]
         parts += ["## LEGUS NGC 1566 (classes 1-2)", "",

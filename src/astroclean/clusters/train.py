@@ -145,12 +145,15 @@ def export(net, arch, *, name, output, history, minutes, threads, n_train, n_val
                       "60 % clusters, 40 % negatives (empty, chance groups of field stars, galaxies); "
                       "rot90/flip augmentation",
         training_command=command, training_time=f"{minutes:.1f} min on cpu ({threads} thread(s))",
-        metrics={"history": history}, weights_file=weights.name, sha256=file_sha256(weights),
+        metrics={"validation_loss_best": min((h["val_loss"] for h in history), default=None),
+                 "epochs_run": len(history)},
+        weights_file=weights.name, sha256=file_sha256(weights),
         extra={"inputs": {"bands": list(BANDS), "channels": 3, "units": "electron / s", "normaliser": NORMALISER,
                           "cutout": 48, "pixel_scale": 0.04, "distance_mpc": 4.5},
                "outputs": {"kind": "regression", "names": [*PARAMETERS, "p_cluster", "log_snr"],
                            "units": [*UNITS, "", "dex"], "activation": "none", "mixture_k": arch["k"], "sigma_scale": sigma_scale or {},
-                           "target_centre": TARGET_CENTRE, "target_scale": TARGET_SCALE}})
+                           "target_centre": TARGET_CENTRE, "target_scale": TARGET_SCALE},
+               "training_history": history})
     card.write(out / f"{name}.json")
     print(f"wrote {weights} and {out / (name + '.json')}", flush=True)
     return card

@@ -20,10 +20,10 @@ from .simulate import make_set
 SEEDS = {"train": 0, "val": 1, "test": 1000}
 
 
-def write_set(path, n, *, split, seed, size=48, data_dir=None, progress=True):
+def write_set(path, n, *, split, seed, size=48, data_dir=None, progress=True, smooth_fraction=0.0):
     t0 = time.time()
     images, truth = make_set(n, split="test" if split == "test" else "train", rng=seed, size=size,
-                             data_dir=data_dir, progress=progress)
+                             data_dir=data_dir, progress=progress, smooth_fraction=smooth_fraction)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
@@ -50,11 +50,15 @@ def main(argv=None):
     p.add_argument("--n-test", type=int, default=4000)
     p.add_argument("--size", type=int, default=48)
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--smooth-fraction", type=float, default=0.0,
+                   help="fraction of clusters rendered as smooth mean SSP light (no drawn stars)")
+    p.add_argument("--seed-offset", type=int, default=0, help="added to the default seeds (extra sets)")
     args = p.parse_args(argv)
     out = Path(args.output)
     for split, n in (("val", args.n_val), ("test", args.n_test), ("train", args.n_train)):
         if n > 0:
-            write_set(out / f"{split}.npz", n, split=split, seed=SEEDS[split], size=args.size, data_dir=args.data_dir)
+            write_set(out / f"{split}.npz", n, split=split, seed=SEEDS[split] + args.seed_offset, size=args.size,
+                      data_dir=args.data_dir, smooth_fraction=args.smooth_fraction)
     return 0
 
 

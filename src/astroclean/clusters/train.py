@@ -58,7 +58,7 @@ def evaluate_loss(net, x, targets, is_cluster, k, batch=512):
 
 
 def train(sets_dir, *, name="wfc3-m83", output="src/astroclean/weights", epochs=8, batch_size=64, lr=2e-3,
-          time_limit_min=38.0, threads=1, seed=0, tiny=False, n_train=None, command=""):
+          time_limit_min=38.0, threads=1, seed=0, tiny=False, n_train=None, command="", extra_train=None, init=None):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -67,6 +67,10 @@ def train(sets_dir, *, name="wfc3-m83", output="src/astroclean/weights", epochs=
     xva, tva = read_set(sets_dir / "val.npz")
     if n_train:
         xtr, ttr = xtr[:n_train], {k: v[:n_train] for k, v in ttr.items()}
+    for path in extra_train or ():
+        xe, te = read_set(path)
+        xtr = np.concatenate([xtr, xe])
+        ttr = {k: np.concatenate([ttr[k], te[k]]) for k in ttr}
     xtr = torch.from_numpy(normalise_cutouts(xtr))
     xva = torch.from_numpy(normalise_cutouts(xva))
     ytr, yva = _targets(ttr), _targets(tva)
@@ -74,6 +78,9 @@ def train(sets_dir, *, name="wfc3-m83", output="src/astroclean/weights", epochs=
     cva = torch.tensor(tva["is_cluster"], dtype=torch.float32)
     arch = dict(TINY if tiny else SMALL)
     net = build_network(arch)
+    if init:
+        from safetensors.torch import load_file
+        net.load_state_dict(load_file(str(init)))
     k = arch["k"]
     opt = torch.optim.AdamW(net.parameters(), lr=0.1 * lr, weight_decay=1e-4)
     steps_per_epoch = int(np.ceil(len(xtr) / batch_size))
@@ -172,11 +179,13 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-train", type=int, default=None)
     p.add_argument("--tiny", action="store_true")
+    p.add_argument("--extra-train", nargs="*", default=None, help="more training sets (npz) to append")
+    p.add_argument("--init", default=None, help="safetensors weights to start from (fine-tuning)")
     args = p.parse_args(argv)
     command = "python -m astroclean.clusters.train " + " ".join(argv if argv is not None else sys.argv[1:])
     train(args.sets, name=args.name, output=args.output, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
           time_limit_min=args.time_limit, threads=args.threads, seed=args.seed, tiny=args.tiny,
-          n_train=args.n_train, command=command)
+          n_train=args.n_train, command=command, extra_train=args.extra_train, init=args.init)
     return 0
 
 

@@ -53,11 +53,17 @@ def _background(size, rng, split, psfs, data_dir, *, real_fraction=0.5, on_peak=
     return bg, "disc"
 
 
-def cluster_signal(size, *, log_age, log_mass, a_v, r_eff_arcsec, gamma, center, rng, psfs):
-    """Noise-free (3, size, size) e-/s image of one mock cluster."""
-    pop = draw_population(log_age, 10**log_mass, a_v=a_v, rng=rng)
+def cluster_signal(size, *, log_age, log_mass, a_v, r_eff_arcsec, gamma, center, rng, psfs, smooth_light=False):
+    """Noise-free (3, size, size) e-/s image of one mock cluster.
+
+    ``smooth_light`` renders the mean SSP light as a smooth profile (no drawn stars).
+    """
     r_eff_px = r_eff_arcsec / PIXEL_SCALE
     smooth = eff_image(size, r_eff_px=r_eff_px, gamma=gamma, center=(center[1], center[0]))
+    if smooth_light:
+        from .population import expected_flux
+        return convolve_psf(expected_flux(log_age, 10**log_mass, a_v=a_v)[:, None, None] * smooth[None], psfs)
+    pop = draw_population(log_age, 10**log_mass, a_v=a_v, rng=rng)
     img = pop.smooth_flux[:, None, None] * smooth[None]
     n = len(pop.star_mass)
     if n:
@@ -67,7 +73,7 @@ def cluster_signal(size, *, log_age, log_mass, a_v, r_eff_arcsec, gamma, center,
     return convolve_psf(img, psfs)
 
 
-def make_mock(*, rng, split="train", size=48, kind="cluster", data_dir=None, params=None):
+def make_mock(*, rng, split="train", size=48, kind="cluster", data_dir=None, params=None, smooth_light=False):
     """One (3, size, size) float32 cutout in e-/s and its truth dict.
 
     Parameters
@@ -97,7 +103,7 @@ def make_mock(*, rng, split="train", size=48, kind="cluster", data_dir=None, par
                  a_v=rng.uniform(*PRIORS["a_v"]), r_eff_arcsec=10 ** rng.uniform(*PRIORS["log_r_eff"]),
                  gamma=rng.uniform(*PRIORS["gamma"]))
         p.update(params or {})
-        signal = cluster_signal(size, center=center, rng=rng, psfs=psfs, **p)
+        signal = cluster_signal(size, center=center, rng=rng, psfs=psfs, smooth_light=smooth_light, **p)
         truth.update(p, log_r_eff=np.log10(p["r_eff_arcsec"]))
     elif kind == "group":
         pop = draw_population(rng.uniform(6.5, 8.0), 10 ** rng.uniform(3.5, 4.7), a_v=rng.uniform(0, 2), rng=rng)
@@ -136,7 +142,7 @@ def _paste(canvas, stamp, center):
 
 
 def make_set(n: int, *, split: str = "train", rng=0, size: int = 48, positive_fraction: float = 0.6,
-             data_dir=None, progress: bool = False):
+             data_dir=None, progress: bool = False, smooth_fraction: float = 0.0):
     """``n`` mocks: images (n, 3, size, size) float32 e-/s and a truth dict of arrays.
 
     The random stream is ``SeedSequence([seed, split_index])``, so train and test never share
@@ -149,7 +155,8 @@ def make_set(n: int, *, split: str = "train", rng=0, size: int = 48, positive_fr
     neg = ("empty", "group", "galaxy")
     for i in range(n):
         kind = "cluster" if gen.uniform() < positive_fraction else neg[gen.integers(3)]
-        images[i], t = make_mock(rng=gen, split=split, size=size, kind=kind, data_dir=data_dir)
+        smooth = kind == "cluster" and smooth_fraction > 0 and gen.uniform() < smooth_fraction
+        images[i], t = make_mock(rng=gen, split=split, size=size, kind=kind, data_dir=data_dir, smooth_light=smooth)
         for k in TRUTH_KEYS:
             truths[k].append(t[k])
         if progress and (i + 1) % 1000 == 0:

@@ -74,7 +74,8 @@ def run_one(folder: Path, outdir: Path, workers: int, model: str) -> dict:
     """One configuration in this process; ``workers=0`` is in-process."""
     import logging
 
-    from astroclean.batch import CosmicTask, run_batch
+    from astroclean.batch import run_batch
+    from astroclean.cosmicrays.batch import CosmicTask
 
     files = sorted(folder.glob("*.fits"))
     spec = CosmicTask(model=model)

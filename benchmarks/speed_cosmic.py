@@ -13,7 +13,7 @@ same size: ``ref_time/time`` < 1 means the method is slower than the reference.
 are a sanity check that each method ran sensibly, not a benchmark
 (see ``astroclean evaluate`` for that).
 
-Methods are registry names (``astroclean.evaluate.peers.list_detectors()``),
+Methods are registry names (``astroclean.cosmicrays.evaluate.peers.list_detectors()``),
 optionally with constructor options in brackets, and ``astroclean:<model>``
 for astroclean's own detector::
 
@@ -137,10 +137,10 @@ def _rss_mb(field: str) -> float | None:
 def resolve_detector(name: str, options: dict):
     """A registry detector, or astroclean's own for ``astroclean:<model>`` (imported lazily)."""
     if name.startswith("astroclean:"):
-        from astroclean.evaluate.ours import make_ours
+        from astroclean.cosmicrays.evaluate.ours import make_ours
 
         return make_ours(name, **options)
-    from astroclean.evaluate.peers import get_detector
+    from astroclean.cosmicrays.evaluate.peers import get_detector
 
     return get_detector(name, **options)
 

@@ -40,11 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from astroclean.image import as_image
-from astroclean.simulate import (
-    CosmicRayLibrary, extract_cosmic_rays, mask_spectral_orders, write_benchmark_backgrounds,
-)
-from astroclean.simulate._util import PACKAGE_DATA, dilate, local_median, noise_map, read_fits_plane
-from astroclean.simulate.library import library_path
+from astroclean.cosmicrays.simulate import CosmicRayLibrary, extract_cosmic_rays, mask_spectral_orders, write_benchmark_backgrounds
+from astroclean.background import local_median, noise_map
+from astroclean.simulate.common import PACKAGE_DATA, dilate, read_fits_plane
+from astroclean.cosmicrays.simulate.library import library_path
 
 UVES = "cosmic_rays/uves_blue_5400s_cols0-749.fits"
 DECAM_TRACKS = ("c4d_170316_062107_{}_z_ls9.N2", "c4d_141029_043225_{}_g_ls9.N26")

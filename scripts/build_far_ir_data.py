@@ -5,7 +5,7 @@ benchmark and ``load_pacs_psf`` work without the real-data folder):
 
 * ``pacs_psf_{blue,green,red}.npz``: PSF stamps of a 1 Jy source from the gamma Dra
   maps, with FWHM and encircled-energy curve (see
-  ``astroclean.simulate.far_infrared_psf``);
+  ``astroclean.instruments.pacs``);
 * ``pacs_noise.json``: 1-sigma pixel noise (Jy/pixel) and lag-1
   autocorrelation per band and mode, measured on the TRAINING PACS maps
   (green scan: the gamma Dra 100 um map, star masked within 40 px; green
@@ -31,7 +31,7 @@ def _psfs(root, out, overwrite):
     from astropy.io import fits
 
     from astroclean.io.npz import save_npz
-    from astroclean.simulate.far_infrared_psf import GAMMA_DRA_MJY, extract_psf, make_psf
+    from astroclean.instruments.pacs import GAMMA_DRA_MJY, extract_psf, make_psf
 
     gd = root / "far_infrared" / "pacs_gamma_dra"
 
@@ -54,7 +54,7 @@ def _psfs(root, out, overwrite):
                        meta={"files": [g[2] for g in got], "object": "gamma Dra",
                              "calibration_mJy": GAMMA_DRA_MJY[band],
                              "flux_fraction_per_map": [round(g[3], 4) for g in got],
-                             "method": "astroclean.simulate.far_infrared_psf.extract_psf"})
+                             "method": "astroclean.instruments.pacs.extract_psf"})
         save_npz(out / f"pacs_psf_{band}.npz", {
             "array": psf.array, "pixel_scale_arcsec": np.float64(psf.pixel_scale_arcsec),
             "fwhm_pixels": np.float64(psf.fwhm_pixels), "ee_radii": psf.ee_radii, "ee_values": psf.ee_values,
@@ -68,7 +68,7 @@ def _psfs(root, out, overwrite):
 
 def _noise(root, out, overwrite):
     from astroclean.io.write import atomic_write
-    from astroclean.simulate.far_infrared_fields import PACS_MAPS, _pacs_path, read_pacs_map
+    from astroclean.sources.simulate.fields import PACS_MAPS, _pacs_path, read_pacs_map
 
     levels = {}
     for band in ("blue", "red"):
@@ -80,8 +80,8 @@ def _noise(root, out, overwrite):
     path = sorted((root / "far_infrared" / "pacs_gamma_dra").glob("hpacs1342216069_20hpppmapb_*.fits*"))[0]
     from astropy.io import fits
 
-    from astroclean.simulate._util import noise_map
-    from astroclean.simulate.far_infrared_fields import _lag1
+    from astroclean.background import noise_map
+    from astroclean.sources.simulate.fields import _lag1
 
     with fits.open(path) as h:
         data = np.array(h["image"].data, dtype=np.float64)
@@ -107,7 +107,7 @@ def _noise(root, out, overwrite):
 
 def _bench(root, out, overwrite):
     from astroclean.io.npz import save_npz
-    from astroclean.simulate.far_infrared_fields import GALACTIC, PACS_MAPS, _pacs_path, read_galactic, read_pacs_map
+    from astroclean.sources.simulate.fields import GALACTIC, PACS_MAPS, _pacs_path, read_galactic, read_pacs_map
 
     rows = []
     for mode in ("scan", "chopnod"):
@@ -141,8 +141,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out-dir", default=None, help="default: the package's data/far_infrared")
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(argv)
-    from astroclean.simulate._util import resolve_data_dir
-    from astroclean.simulate.far_infrared_psf import PSF_DIR
+    from astroclean.simulate.common import resolve_data_dir
+    from astroclean.instruments.pacs import PSF_DIR
 
     root = resolve_data_dir(args.data_dir, need="far-infrared maps")
     out = Path(args.out_dir) if args.out_dir else PSF_DIR

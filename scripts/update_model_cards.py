@@ -38,7 +38,7 @@ def _value(row, key):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("table", help="table.ecsv written by `astroclean evaluate cosmic-rays`")
+    parser.add_argument("table", help="table.ecsv written by `astroclean evaluate cosmic`")
     parser.add_argument("--weights", default=Path(__file__).resolve().parents[1] / "src" / "astroclean" / "weights")
     args = parser.parse_args(argv)
     table = Table.read(args.table, format="ascii.ecsv")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from astroclean.batch import (CosmicTask, Manifest, TaskSpec, check_product, image_units, remove_temporaries,
+from astroclean.cosmicrays.batch import CosmicTask
+from astroclean.batch import (Manifest, TaskSpec, check_product, image_units, remove_temporaries,
                               run_batch)
 from astroclean.cli import main
 from astroclean.errors import AstrocleanError, AstrocleanValueError
@@ -64,7 +65,7 @@ def test_run_manifest_then_resume_skips_valid_and_redoes_the_rest(tmp_path, monk
     assert rows[1][1] == hashlib.sha256(files[0].read_bytes()).hexdigest() and rows[1][5] > 0
     assert fits.getheader(out / "f0.cr.fits")["ACISHA"] == rows[1][1]
     with Manifest(report.manifest) as book:
-        table = book.table("cosmic-rays")
+        table = book.table("cosmicrays")
     table.write(tmp_path / "manifest.ecsv")
     assert len(table) == 4 and sorted(table["status"]) == ["done", "done", "done", "failed"]
 
@@ -175,7 +176,7 @@ def test_cli_empty_glob_and_unwritable_output(tmp_path, capsys):
     assert "glob matched nothing" in capsys.readouterr().err
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    assert main(["cosmic", str(files[0]), "-o", str(blocker / "out"), "--model", "unet-bn"]) == 2
+    assert main(["cosmic", str(files[0]), "-o", str(blocker / "out"), "--model", "unet-bn", "--untrained"]) == 2
     assert "cannot create the output directory" in capsys.readouterr().err
 
 
@@ -186,7 +187,7 @@ def test_cli_read_only_output(tmp_path, capsys):
     ro.mkdir()
     ro.chmod(0o500)
     try:
-        assert main(["cosmic", str(files[0]), "-o", str(ro), "--model", "unet-bn"]) == 2
+        assert main(["cosmic", str(files[0]), "-o", str(ro), "--model", "unet-bn", "--untrained"]) == 2
         assert "not writable" in capsys.readouterr().err
     finally:
         ro.chmod(0o700)
@@ -208,11 +209,11 @@ def test_cli_dead_scheduler_fails_fast_and_starts_nothing(tmp_path, capsys):
 def test_cli_mixed_valid_and_corrupt(tmp_path, capsys):
     _frames(tmp_path / "in", n=2)
     (tmp_path / "in" / "zz.fits").write_bytes(b"not a fits file" * 200)
-    rc = main(["cosmic", str(tmp_path / "in"), "-o", str(tmp_path / "o"), "--model", "unet-bn", "--no-progress"])
+    rc = main(["cosmic", str(tmp_path / "in"), "-o", str(tmp_path / "o"), "--model", "unet-bn", "--untrained", "--no-progress"])
     text = capsys.readouterr().out
     assert rc == 1 and "2 done, 1 failed" in text and "FAILED: cannot read" in text and "zz.fits" in text
     assert sorted(p.name for p in (tmp_path / "o").glob("*.fits")) == ["f0.cr.fits", "f1.cr.fits"]
-    assert main(["cosmic", str(tmp_path / "in"), "-o", str(tmp_path / "o"), "--model", "unet-bn", "--resume"]) == 1
+    assert main(["cosmic", str(tmp_path / "in"), "-o", str(tmp_path / "o"), "--model", "unet-bn", "--untrained", "--resume"]) == 1
     assert "0 done, 1 failed, 2 skipped" in capsys.readouterr().out
 
 

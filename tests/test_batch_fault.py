@@ -11,7 +11,8 @@ from astropy.io import fits
 
 distributed = pytest.importorskip("distributed")
 
-from astroclean.batch import CosmicTask, run_batch  # noqa: E402
+from astroclean.batch import run_batch  # noqa: E402
+from astroclean.cosmicrays.batch import CosmicTask  # noqa: E402
 
 N_FILES = 200
 
@@ -30,13 +31,17 @@ def _digests(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.cr.fits")}
 
 
-def test_killed_worker_then_resume_equals_uninterrupted_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("n_files, kill_at", [
+    pytest.param(24, 8, id="fast"),
+    pytest.param(N_FILES, 60, id="200-files", marks=pytest.mark.slow),
+])
+def test_killed_worker_then_resume_equals_uninterrupted_run(tmp_path, monkeypatch, n_files, kill_at):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # inherited by the worker processes
-    files = _inputs(tmp_path / "in")
+    files = _inputs(tmp_path / "in", n=n_files)
     spec = CosmicTask(model="ground", threshold=0.5)
 
     reference = run_batch(spec, files, outdir=tmp_path / "ref", progress=False, threads=1)
-    assert reference.n_done == N_FILES
+    assert reference.n_done == n_files
 
     import dask
 
@@ -49,14 +54,14 @@ def test_killed_worker_then_resume_equals_uninterrupted_run(tmp_path, monkeypatc
 
             def kill_midway(row):
                 state["n"] += 1
-                if state["n"] == 60 and not state["killed"]:
+                if state["n"] == kill_at and not state["killed"]:
                     os.kill(victim, signal.SIGKILL)
                     state["killed"] = True
 
             first = run_batch(spec, files, outdir=tmp_path / "out", scheduler=client, progress=False,
                               on_result=kill_midway)
             assert state["killed"]
-            assert first.n_done + first.n_failed == N_FILES
+            assert first.n_done + first.n_failed == n_files
             assert all("worker died" in r["error"] for r in first.failures)
             pids = {r["worker"] for r in first.rows if r["worker"]}
             # the model is loaded once per worker process (the restarted one loads it again), not per task
@@ -68,7 +73,7 @@ def test_killed_worker_then_resume_equals_uninterrupted_run(tmp_path, monkeypatc
 
     out = tmp_path / "out"
     assert _digests(out) == _digests(tmp_path / "ref")
-    assert len(_digests(out)) == N_FILES
+    assert len(_digests(out)) == n_files
     assert not [p.name for p in out.iterdir() if p.name.startswith(".") or p.name.endswith(".tmp")]
 
 

@@ -17,7 +17,7 @@ def _copy_example(tmp_path):
 def test_cosmic_writes_products_and_summary(tmp_path, capsys):
     image = _copy_example(tmp_path)
     out = tmp_path / "out"
-    rc = main(["cosmic", str(image), "-o", str(out), "--model", "unet-bn", "--inpaint", "--threshold", "0.5"])
+    rc = main(["cosmic", str(image), "-o", str(out), "--model", "unet-bn", "--untrained", "--inpaint", "--threshold", "0.5"])
     assert rc == 0
     product = out / "c4d_140818_232043_ooi_z_ls9.N12.cr.fits"
     with fits.open(product) as hdul:
@@ -28,16 +28,16 @@ def test_cosmic_writes_products_and_summary(tmp_path, capsys):
     assert "cr_pixels" in text and "1 done, 0 failed" in text
     # never overwrite without being asked; the old product survives
     before = product.read_bytes()
-    assert main(["cosmic", str(image), "-o", str(out), "--model", "unet-bn"]) == 1
+    assert main(["cosmic", str(image), "-o", str(out), "--model", "unet-bn", "--untrained"]) == 1
     assert product.read_bytes() == before
-    assert main(["cosmic", str(image), "-o", str(out), "--model", "unet-bn", "--overwrite"]) == 0
+    assert main(["cosmic", str(image), "-o", str(out), "--model", "unet-bn", "--untrained", "--overwrite"]) == 0
 
 
 def test_a_bad_file_fails_alone(tmp_path, capsys):
     image = _copy_example(tmp_path)
     broken = tmp_path / "broken.fits"
     broken.write_bytes(image.read_bytes()[:5000])
-    rc = main(["cosmic", str(tmp_path), "-o", str(tmp_path / "out"), "--model", "unet-bn"])
+    rc = main(["cosmic", str(tmp_path), "-o", str(tmp_path / "out"), "--model", "unet-bn", "--untrained"])
     text = capsys.readouterr().out
     assert rc == 1
     assert "FAILED" in text and "broken.fits" in text and "1 done, 1 failed" in text
@@ -50,7 +50,7 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     assert "unknown model" in capsys.readouterr().err
     assert main(["cosmic", str(image), "-o", str(tmp_path), "--threshold", "1.5"]) == 2
     assert main(["cosmic", str(tmp_path / "*.nothing"), "-o", str(tmp_path)]) == 2
-    assert main(["cosmic", str(image), "--hdu", "NOPE", "-o", str(tmp_path / "o"), "--model", "unet-bn"]) == 1
+    assert main(["cosmic", str(image), "--hdu", "NOPE", "-o", str(tmp_path / "o"), "--model", "unet-bn", "--untrained"]) == 1
 
 
 def test_models_lists_cards(capsys):

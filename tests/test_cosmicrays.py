@@ -9,11 +9,9 @@ from astroclean.models import get_card, list_models
 
 from conftest import sky_with_track
 
-SHIPPED = [n for n in list_models("cosmic-rays") if get_card(n).weights_file]
-needs_model = pytest.mark.skipif("ground" not in SHIPPED, reason="the ground model is not shipped yet")
+SHIPPED = [n for n in list_models("cosmicrays") if get_card(n).weights_file]
 
 
-@needs_model
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int16", ">f4"])
 def test_finds_a_track_and_keeps_dtype(rng, dtype):
     image, truth = sky_with_track(rng)
@@ -23,12 +21,11 @@ def test_finds_a_track_and_keeps_dtype(rng, dtype):
     np.testing.assert_array_equal(image, before)  # caller's array untouched
     # the models are trained on the 3x3-dilated footprint of each hit (as deepCR), so the ring is not an error
     ring = ndimage.binary_dilation(truth, np.ones((3, 3), bool))
-    assert result.mask[truth].mean() > 0.9 and result.mask[~ring].mean() < 1e-3
+    assert result.cr_mask[truth].mean() > 0.9 and result.cr_mask[~ring].mean() < 1e-3
     assert result.cleaned.dtype == np.dtype(dtype).newbyteorder("=")
     assert abs(float(np.median(result.cleaned[truth])) - 200) < 20
 
 
-@needs_model
 def test_masks_the_peers_ignore(rng):
     image, truth = sky_with_track(rng)
     image[truth.nonzero()[0][0], 12] = np.nan
@@ -38,31 +35,30 @@ def test_masks_the_peers_ignore(rng):
     image[:, 60] = 5000              # hot column: must never be called a cosmic ray
     image[5, 5] = 7000               # saturated pixel
     result = detect_cosmic_rays(image, mask=bad, saturation=6000, inpaint=True)
-    assert not result.mask[bad].any() and not result.mask[5, 5]
+    assert not result.cr_mask[bad].any() and not result.cr_mask[5, 5]
     assert np.isnan(result.probability[truth.nonzero()[0][0], 12])
     assert np.isnan(result.cleaned[truth.nonzero()[0][0], 12])
     np.testing.assert_array_equal(result.cleaned[:, 60], 5000)   # bad pixels are not filled
     assert result.cleaned[5, 5] == 7000
 
 
-@needs_model
 def test_threshold_and_dilation(rng):
     image, _ = sky_with_track(rng)
     loose = detect_cosmic_rays(image, threshold=0.1)
     strict = detect_cosmic_rays(image, threshold=0.9)
     grown = detect_cosmic_rays(image, threshold=0.9, dilate=1)
     assert loose.n_pixels >= strict.n_pixels and grown.n_pixels > strict.n_pixels
-    assert (grown.mask | ~strict.mask).all()
+    assert (grown.cr_mask | ~strict.cr_mask).all()
 
 
 @pytest.mark.parametrize("threshold", [0, 1, 1.5, -0.1, "x"])
 def test_threshold_outside_unit_interval(threshold):
     with pytest.raises(AstrocleanValueError, match="threshold must be"):
-        CosmicRayDetector("unet-bn").detect(np.ones((8, 8)), threshold=threshold)
+        CosmicRayDetector("unet-bn", allow_untrained=True).detect(np.ones((8, 8)), threshold=threshold)
 
 
 def test_bad_inputs():
-    detector = CosmicRayDetector("unet-bn")
+    detector = CosmicRayDetector("unet-bn", allow_untrained=True)
     with pytest.raises(ValueError, match="2-D"):
         detector.detect(np.ones((3, 8, 8)))
     with pytest.raises(ValueError, match="no finite"):
@@ -74,8 +70,8 @@ def test_bad_inputs():
 
 
 def test_result_is_one_frozen_type():
-    result = CosmicRayDetector("unet-bn").detect(np.random.default_rng(0).normal(size=(20, 30)))
-    assert result.cleaned is None and result.mask.dtype == bool and result.probability.dtype == np.float32
+    result = CosmicRayDetector("unet-bn", allow_untrained=True).detect(np.random.default_rng(0).normal(size=(20, 30)))
+    assert result.cleaned is None and result.cr_mask.dtype == bool and result.probability.dtype == np.float32
     with pytest.raises(AttributeError):
         result.threshold = 0.3
 
@@ -110,3 +106,24 @@ def test_biharmonic_keeps_a_star_profile_better_than_median(rng):
     hit[19:21, 21:23] = True                     # a hit next to the core
     errors = {m: np.abs(fill_masked(star, hit, method=m)[hit] - star[hit]).max() for m in ("median", "biharmonic")}
     assert errors["biharmonic"] < 0.5 * errors["median"], errors
+
+
+def test_result_write_makes_the_cli_product(tmp_path, rng):
+    from astropy.io import fits
+
+    from astroclean import detect_cosmic_rays
+    from astroclean.cli import main
+
+    image = (100 + 5 * rng.standard_normal((64, 64))).astype(np.float32)
+    image[30, 10:20] += 400
+    path = tmp_path / "frame.fits"
+    fits.PrimaryHDU(image).writeto(path)
+    result = detect_cosmic_rays(image, model="ground", inpaint=True)
+    written = result.write(tmp_path / "api.cr.fits")
+    assert main(["cosmic", str(path), "-o", str(tmp_path / "cli"), "--inpaint", "--no-progress"]) == 0
+    with fits.open(written) as api, fits.open(tmp_path / "cli" / "frame.cr.fits") as cli:
+        assert [h.name for h in api] == [h.name for h in cli] == ["PRIMARY", "CLEAN", "CRMASK", "CRPROB"]
+        np.testing.assert_array_equal(api["CRMASK"].data, cli["CRMASK"].data)
+        assert api[0].header["ACMODEL"] == cli[0].header["ACMODEL"] == "ground"
+    with pytest.raises(Exception, match="exists"):
+        result.write(written)

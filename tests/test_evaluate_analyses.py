@@ -6,14 +6,16 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanValueError
-from astroclean.evaluate.cases import BenchmarkCase
-from astroclean.evaluate.density import density_sweep, inject_case
-from astroclean.evaluate.peers import Detector
-from astroclean.evaluate.photometry import RAW, TRUTH, photometry_metrics
-from astroclean.evaluate.selftest import run_selftest
-from astroclean.evaluate.stars import clean_background, star_region_metrics
+from astroclean.cosmicrays.evaluate.cases import BenchmarkCase
+from astroclean.cosmicrays.evaluate.density import density_sweep, inject_case
+from astroclean.cosmicrays.evaluate.peers import Detector
+from astroclean.cosmicrays.evaluate.photometry import RAW, TRUTH, photometry_metrics
+from astroclean.cosmicrays import CosmicRayDetector
+from astroclean.cosmicrays.evaluate.selftest import run_selftest
+from astroclean.cosmicrays.evaluate.stars import clean_background, star_region_metrics
 from astroclean.metrics import isophote_regions
-from astroclean.simulate import inject_cosmic_rays, simulate_star_field
+from astroclean.cosmicrays.simulate import inject_cosmic_rays
+from astroclean.simulate import simulate_star_field
 
 FLUXES = (1e4, 2e4, 4e4, 8e4, 1.6e5, 3.2e5, 5e3, 2.5e4, 6e4)
 
@@ -263,7 +265,7 @@ def test_selftest_reads_fits_and_runs_a_registered_model(tmp_path):
     path = tmp_path / "frame.fits"
     fits.PrimaryHDU(data).writeto(path)
     # "unet-bn" has random weights: this checks the plumbing, not the model
-    result = run_selftest(str(path), model="unet-bn", density=0.01, rng=0, lower_bound=False)
+    result = run_selftest(str(path), model=CosmicRayDetector("unet-bn", allow_untrained=True), density=0.01, rng=0, lower_bound=False)
     p = result.pooled
     assert p["n_truth"] > 0 and p["tp"] + p["fn"] == p["n_truth"] and result.model == "unet-bn"
     assert result.threshold == 0.5 and "frame.fits" in result.frames[0]["frame"]

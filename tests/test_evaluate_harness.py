@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanFileError, AstrocleanKeyError, AstrocleanValueError
-from astroclean.evaluate import benchmark_set as bset
-from astroclean.evaluate.cases import BenchmarkCase
-from astroclean.evaluate.harness import check_case, run_benchmark, scored_truth
-from astroclean.evaluate.peers import Detector, _FACTORIES, register_detector
-from astroclean.evaluate.report import write_report
+from astroclean.cosmicrays.evaluate import benchmark_set as bset
+from astroclean.cosmicrays.evaluate.cases import BenchmarkCase
+from astroclean.cosmicrays.evaluate.harness import check_case, run_benchmark, scored_truth
+from astroclean.cosmicrays.evaluate.peers import Detector, _FACTORIES, register_detector
+from astroclean.cosmicrays.evaluate.report import write_report
 
 
 # ----------------------------------------------------------------------------- synthetic cases and fake detectors
@@ -176,7 +176,7 @@ def test_scored_truth_ignores_the_halo_and_faint_charge(cases):
 
 
 def test_our_model_adapter(cases):
-    from astroclean.evaluate.ours import AstrocleanDetector, make_ours
+    from astroclean.cosmicrays.evaluate.ours import AstrocleanDetector, make_ours
 
     assert not AstrocleanDetector("unet-bn").available()[0]            # no weights: not a result
     det = make_ours("astroclean:unet-bn")
@@ -191,7 +191,7 @@ def test_our_model_adapter(cases):
 
 def test_report_is_written_and_not_overwritten(tmp_path, monkeypatch, cases):
     res = run_benchmark(cases, [Oracle(cases), Noise(), Crash()], rng=0, n_boot=10)
-    monkeypatch.setitem(sys.modules, "astroclean.evaluate.density", None)   # an analysis that cannot be imported
+    monkeypatch.setitem(sys.modules, "astroclean.cosmicrays.evaluate.density", None)   # an analysis that cannot be imported
     paths = write_report(res, tmp_path, analyses=("stars", "density"))
     for name in ("table.md", "table.ecsv", "timing.md", "timing.ecsv", "roc.png", "pr.png", "star_regions.png"):
         assert (tmp_path / name).stat().st_size > 0 and name in paths
@@ -239,7 +239,7 @@ def test_cli_selftest_on_user_frames(tmp_path, monkeypatch):
     frame = np.random.default_rng(2).normal(500.0, 10.0, (96, 96)).astype(np.float32)
     fits.writeto(tmp_path / "frame.fits", frame)
     out = tmp_path / "out"
-    args = ["evaluate", "cosmic-rays", "--images", str(tmp_path / "frame.fits"), "--inject", "--model", "unet-bn",
+    args = ["evaluate", "cosmic-rays", "--images", str(tmp_path / "frame.fits"), "--inject", "--model", "unet-bn", "--untrained",
             "-o", str(out)]   # untrained architecture: this tests the plumbing only
     assert main(args) == 0
     assert {p.name for p in out.iterdir()} == {"selftest.ecsv", "selftest.png", "selftest.txt"}

@@ -1,4 +1,4 @@
-"""The compact-source benchmark (astroclean.evaluate.sources*) on stand-in maps and removers."""
+"""The compact-source benchmark (astroclean.sources.evaluate.benchmark*) on stand-in maps and removers."""
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -8,10 +8,10 @@ import pytest
 from astropy.table import Table
 
 from astroclean.errors import AstrocleanFileError
-from astroclean.evaluate.sources import flux_levels, injected_snr, run_sources_benchmark, spectra_per_map
-from astroclean.evaluate.report import update_docs_page
-from astroclean.evaluate.sources_report import REPORT_FILES, write_sources_report
-from astroclean.evaluate.sources_summary import evaluate_targets, summarise_levels
+from astroclean.sources.evaluate.benchmark import flux_levels, injected_snr, run_sources_benchmark, spectra_per_map
+from astroclean.evaluate.docs import update_docs_page
+from astroclean.sources.evaluate.report import REPORT_FILES, write_sources_report
+from astroclean.sources.evaluate.summary import evaluate_targets, summarise_levels
 from test_sources_photometry import GaussianPsf, stamp_sources
 
 LEVELS = (0.05, 0.3, 2.0)
@@ -153,7 +153,7 @@ def test_cli_sources_checks_docs_page_before_running(tmp_path):
 @pytest.mark.slow
 def test_sources_benchmark_end_to_end_with_an_untrained_tiny_model(tmp_path):
     torch = pytest.importorskip("torch")
-    from astroclean.evaluate.sources import sources_benchmark
+    from astroclean.sources.evaluate.benchmark import sources_benchmark
     from astroclean.models import create_model
 
     torch.manual_seed(0)

@@ -106,7 +106,7 @@ def test_write_keeps_header_wcs_and_never_overwrites(tmp_path):
     im = read_image(TEST_DATA / "c4d_140818_232043_ooi_z_ls9.N12.fits")
     out = tmp_path / "prod.fits"
     write_fits(out, [("CRMASK", np.zeros(im.shape, bool), im.header)], primary_header=im.meta["primary_header"],
-               provenance={"task": "cosmic-rays", "model": "ground", "model_sha256": "ab" * 32, "threshold": 0.5})
+               provenance={"task": "cosmicrays", "model": "ground", "model_sha256": "ab" * 32, "threshold": 0.5})
     with fits.open(out) as hdul:
         h = hdul["CRMASK"].header
         assert h["CTYPE1"] == im.header["CTYPE1"] and h["ACMODEL"] == "ground" and h["ACMSHA"] == "ab" * 32

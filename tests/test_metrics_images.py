@@ -1,4 +1,4 @@
-"""astroclean.metrics image tools: background maps, isophote regions, point sources, apertures."""
+"""astroclean.metrics image tools: isophote regions, point sources, apertures."""
 
 import math
 
@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanValueError
-from astroclean.metrics import (
-    aperture_flux,
-    find_point_sources,
-    isophote_bins,
-    isophote_regions,
-    photometric_contamination,
-    robust_background,
-)
+from astroclean.metrics import isophote_bins, isophote_regions, photometric_contamination
+from astroclean.photometry import aperture_flux, find_point_sources
 
 
 def gaussian(shape, x0, y0, flux, sigma_x, sigma_y=None):
@@ -21,54 +15,6 @@ def gaussian(shape, x0, y0, flux, sigma_x, sigma_y=None):
     yy, xx = np.mgrid[: shape[0], : shape[1]]
     g = np.exp(-((xx - x0) ** 2) / (2 * sigma_x**2) - ((yy - y0) ** 2) / (2 * sigma_y**2))
     return flux * g / (2 * np.pi * sigma_x * sigma_y)
-
-
-# ---------------------------------------------------------------- background
-
-
-def test_background_flat_with_stars_and_nan(rng):
-    image = 100 + rng.normal(0, 5, (200, 300))
-    for x, y in [(50, 50), (150, 120), (250, 60)]:
-        image += gaussian(image.shape, x, y, 5e5, 2.0)
-    image[10:20, 10:20] = np.nan
-    before = image.copy()
-    bkg, rms = robust_background(image, box=50)
-    np.testing.assert_array_equal(before, image)  # not modified (NaN at the same places)
-    assert np.isnan(bkg[10:20, 10:20]).all() and np.isnan(rms[15, 15])  # NaN stays NaN
-    good = np.isfinite(bkg)
-    assert np.all(np.abs(bkg[good] - 100) < 1.0)  # stars clipped away
-    assert np.all(np.abs(rms[good] - 5) < 0.5)
-
-
-def test_background_gradient_interior_is_exact():
-    yy, xx = np.mgrid[:256, :256]
-    image = 10 + 0.1 * xx + 0.05 * yy  # no noise: box medians are the box-centre values
-    bkg, rms = robust_background(image, box=32, filter_size=1)
-    inner = (slice(16, 240), slice(16, 240))  # between the outer box centres
-    np.testing.assert_allclose(bkg[inner], image[inner], atol=1e-9)
-    # 1.4826 * MAD of a linear ramp over a 32x32 box: non-zero, identical in every box
-    assert np.ptp(rms) < 1e-6 and rms[0, 0] > 0
-
-
-def test_background_mask_and_filled_boxes(rng):
-    image = 50 + rng.normal(0, 2, (128, 128)).astype(np.float32)
-    mask = np.zeros(image.shape, bool)
-    image[:64, :64] = 1e6  # a saturated blob, masked: its boxes are filled from neighbours
-    mask[:64, :64] = True
-    bkg, rms = robust_background(image, mask=mask, box=32, filter_size=1)
-    assert bkg.dtype == np.float32 and rms.dtype == np.float32
-    assert np.all(np.abs(bkg - 50) < 0.5) and np.all(np.abs(rms - 2) < 0.3)
-    with pytest.raises(AstrocleanValueError, match="usable"):
-        robust_background(image, mask=np.ones(image.shape, bool))
-    with pytest.raises(AstrocleanValueError, match="2-D"):
-        robust_background(np.ones(10))
-
-
-def test_background_quantised_integers(rng):
-    image = (20 + rng.normal(0, 0.3, (64, 64))).round().astype(np.int16)  # > 50 % of pixels equal
-    bkg, rms = robust_background(image, box=32)
-    assert bkg.dtype == np.float32
-    assert np.all((rms > 0.25) & (rms < 0.4))  # MAD is 0 here: the std of the levels (~0.31) is used
 
 
 # ---------------------------------------------------------------- isophotes

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
-from astroclean.models import create_model, file_sha256, get_card, list_models, load_weights, weights_dir
+from astroclean.io.paths import file_sha256
+from astroclean.models import create_model, get_card, list_models, load_weights, weights_dir
 from astroclean.models.layers import AttentionGate
 from astroclean.models.unet import UNet
 
@@ -12,9 +13,13 @@ from astroclean.models.unet import UNet
 @pytest.mark.parametrize("name", list_models())
 def test_every_registered_model_builds_and_runs(name):
     card = get_card(name)
-    net = create_model(name, pretrained=False, depth=2, width=4)
-    out = net(torch.zeros(2, 1, 21, 34))
-    assert out.shape == (2, 1, 21, 34) and net.card.architecture["width"] == 4
+    if card.architecture["kind"] == "resnet":  # a cutout network: (N, C, h, w) -> (N, K)
+        net = create_model(name, pretrained=False, in_channels=3, n_outputs=5, widths=(4, 8), blocks=(1, 1))
+        assert net(torch.zeros(2, 3, 20, 20)).shape == (2, 5)
+    else:  # a per-pixel network: the output has the input's shape, odd sizes included
+        net = create_model(name, pretrained=False, depth=2, width=4)
+        out = net(torch.zeros(2, 1, 21, 34))
+        assert out.shape == (2, 1, 21, 34) and net.card.architecture["width"] == 4
     assert card.name == name
 
 
@@ -24,14 +29,11 @@ def test_shipped_weights_match_their_card(name):
     assert file_sha256(weights_dir() / card.weights_file) == card.sha256
     net = create_model(name)
     assert not net.training
-    assert card.training_command and card.normalisation and card.metrics, "card must say how it was made and how good"
+    assert card.training_command and card.normaliser and card.outputs and card.metrics, "card must say how it was made and how good"
 
 
 def test_corrupted_weights_are_refused(tmp_path):
-    shipped = [n for n in list_models() if get_card(n).weights_file]
-    if not shipped:
-        pytest.skip("no shipped weights")
-    card = get_card(shipped[0])
+    card = get_card("ground")
     copy = tmp_path / card.weights_file
     shutil.copy(weights_dir() / card.weights_file, copy)
     with open(copy, "r+b") as fh:
@@ -64,3 +66,16 @@ def test_unet_options_change_the_network():
     assert sum(isinstance(m, AttentionGate) for m in gn.modules()) == 2
     with pytest.raises(ValueError, match="depth"):
         UNet(depth=0)
+
+
+#: The models the CLI and the API use by default: a missing or corrupt file must fail here, loudly.
+DEFAULTS = ("ground", "space", "pacs-blue", "pacs-red")
+
+
+@pytest.mark.parametrize("name", DEFAULTS)
+def test_default_models_ship_their_weights(name):
+    card = get_card(name)
+    assert card.weights_file, f"{name} has no weights in its card"
+    path = weights_dir() / card.weights_file
+    assert path.is_file(), f"{path} is missing: the package data were not installed"
+    assert file_sha256(path) == card.sha256

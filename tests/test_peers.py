@@ -1,4 +1,4 @@
-"""Peer cosmic-ray detector adapters (astroclean.evaluate.peers).
+"""Peer cosmic-ray detector adapters (astroclean.cosmicrays.evaluate.peers).
 
 Each adapter runs on a small synthetic frame with obvious hits; an adapter
 whose package or weights are missing is skipped with the reason.
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
-from astroclean.evaluate.peers import (
+from astroclean.cosmicrays.evaluate.peers import (
     INSTALL_HINT, AstroscrappyDetector, DeepCRDetector, Detector, DetectorError, DetectorUnavailableError,
     get_detector, list_detectors, register_detector,
 )
@@ -169,6 +169,7 @@ def test_missing_package_and_crash_are_reported():
 
 
 def test_missing_weights_make_a_network_unavailable(monkeypatch):
+    pytest.importorskip("deepCR", reason="deepCR is not installed (pip install astroclean[peers])")
     det = DeepCRDetector("decam")
     monkeypatch.setattr(det, "_weights", lambda: None)
     ok, reason = det.available()

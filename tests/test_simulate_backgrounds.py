@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanFileError, AstrocleanKeyError
-from astroclean.simulate import FLAVOURS, electrons_per_unit, load_backgrounds, simulate_star_field
-from astroclean.simulate.backgrounds import CATALOGUE
+from astroclean.cosmicrays.simulate import FLAVOURS, electrons_per_unit, load_backgrounds
+from astroclean.simulate import simulate_star_field
+from astroclean.cosmicrays.simulate.backgrounds import CATALOGUE
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

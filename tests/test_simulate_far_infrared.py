@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
-from astroclean.simulate.far_infrared import (
+from astroclean.sources.simulate.maps import (
     FLUX_LEVELS, inject_point_sources, make_cutout_set, make_source_maps,
 )
-from astroclean.simulate.far_infrared_fields import PACS_MAPS, far_ir_backgrounds, synthetic_field
-from astroclean.simulate.far_infrared_psf import load_pacs_psf, resample_psf, transform_psf
+from astroclean.sources.simulate.fields import PACS_MAPS, far_ir_backgrounds, synthetic_field
+from astroclean.instruments.pacs import load_pacs_psf, resample_psf, transform_psf
 from astroclean.sources.masks import DEFAULT_MASK_TABLES
 
 FWHM_RANGE = {"blue": (5.2, 6.2), "green": (6.6, 7.3), "red": (10.5, 12.2)}   # arcsec, PACS nominal +- a bit

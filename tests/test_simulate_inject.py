@@ -5,8 +5,8 @@ import pytest
 
 from astroclean.errors import AstrocleanValueError
 from astroclean.image import as_image
-from astroclean.simulate import inject_cosmic_rays, load_backgrounds, load_cosmic_ray_library
-from astroclean.simulate._util import dilate
+from astroclean.cosmicrays.simulate import inject_cosmic_rays, load_backgrounds, load_cosmic_ray_library
+from astroclean.simulate.common import dilate
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,8 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanFileError, AstrocleanKeyError, AstrocleanValueError
-from astroclean.simulate import (
-    CosmicRayLibrary, extract_cosmic_rays, load_cosmic_ray_library, mask_spectral_orders, simulate_cosmic_ray,
-)
-from astroclean.simulate._util import dilate
+from astroclean.cosmicrays.simulate import CosmicRayLibrary, extract_cosmic_rays, load_cosmic_ray_library, mask_spectral_orders, simulate_cosmic_ray
+from astroclean.simulate.common import dilate
 from conftest import ROOT
 
 

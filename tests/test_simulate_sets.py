@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanFileError, AstrocleanValueError
-from astroclean.simulate import make_cosmic_ray_set, read_cosmic_ray_set, write_cosmic_ray_set
+from astroclean.cosmicrays.simulate import make_cosmic_ray_set, read_cosmic_ray_set, write_cosmic_ray_set
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanValueError
-from astroclean.simulate import KINDS, simulate_cosmic_ray
-from astroclean.simulate._util import dilate
-from astroclean.simulate.tracks import MIP_ELECTRONS_PER_UM
+from astroclean.cosmicrays.simulate import KINDS, simulate_cosmic_ray
+from astroclean.simulate.common import dilate
+from astroclean.cosmicrays.simulate.tracks import MIP_ELECTRONS_PER_UM
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -8,7 +8,7 @@ from astropy.wcs import WCS
 from astroclean.errors import AstrocleanFileError, AstrocleanValueError
 from astroclean.sources.catalog import positions_from_table, read_catalog, validate_positions
 from astroclean.sources.cutouts import PasteAccumulator, extract_cutouts
-from astroclean.sources.detect import detect_sources
+from astroclean.photometry.matched import detect_sources
 
 
 def test_cutouts_match_slices_inside_and_nan_outside(rng):

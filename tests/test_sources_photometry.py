@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from astroclean.errors import AstrocleanValueError
-from astroclean.metrics import aperture_flux
+from astroclean.photometry import aperture_flux
 from astroclean.sources.photometry import DEFAULT_RADII, measure_sources, radius_label
 
 

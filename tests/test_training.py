@@ -4,7 +4,7 @@ import pytest
 from astroclean.image import as_image
 from astroclean.inference import normalise
 from astroclean.metrics import tpr_at_fpr
-from astroclean.simulate import inject_cosmic_rays
+from astroclean.cosmicrays.simulate import inject_cosmic_rays
 from astroclean.training import TrainConfig, detection_loss, train_detector
 
 

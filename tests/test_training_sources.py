@@ -7,8 +7,8 @@ from astroclean.models.card import ModelCard
 from astroclean.models.registry import build_architecture, load_weights
 from astroclean.sources.masks import DEFAULT_MASK_TABLES, hole_masks
 from astroclean.sources.normalise import denormalise, normalise_cutouts
-from astroclean.training.inpainting import FrozenEncoder, inpainting_loss, masked_l1, ssim, style_loss
-from astroclean.training.sources import (SourceTrainConfig, _shift, flux_ratio_stats, prepare_cutouts,
+from astroclean.sources.losses import FrozenEncoder, inpainting_loss, masked_l1, ssim, style_loss
+from astroclean.sources.train import (SourceTrainConfig, _shift, flux_ratio_stats, prepare_cutouts,
                                          train_source_model)
 
 

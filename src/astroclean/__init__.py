@@ -8,17 +8,17 @@
 
 __version__ = "0.1.0"
 
-from .image import Image, as_image  # noqa: E402
+from astroclean.image import Image, as_image  # noqa: E402
 
 
 def __getattr__(name):
     # Lazy: importing astroclean must not import torch (CLI start-up, metrics-only users).
     if name in ("detect_cosmic_rays", "clean_cosmic_rays", "CosmicRayDetector", "CosmicRayResult"):
-        from . import cosmicrays
+        from astroclean import cosmicrays
 
         return getattr(cosmicrays, name)
     if name in ("remove_compact_sources", "SourceRemovalResult"):
-        from .sources import remove
+        from astroclean.sources import remove
 
         return getattr(remove, name)
     raise AttributeError(f"module 'astroclean' has no attribute {name!r}")

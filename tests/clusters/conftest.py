@@ -14,7 +14,7 @@ def tiny_net():
     """An untrained tiny cluster ResNet with a card (architecture only)."""
     net = build_network(TINY)
     net.card = ModelCard(name="tiny-test", task="clusters", architecture=dict(TINY),
-                         extra={"inputs": {"cutout": 48}})
+                         inputs={"cutout": 48})
     return net.eval()
 
 

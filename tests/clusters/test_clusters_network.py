@@ -53,7 +53,7 @@ def test_tiny_network_export_and_load_round_trip(tmp_path):
     dec = decode(net(x).detach(), TINY["k"])
     for p in PARAMETERS:
         assert dec[p].shape == (2, 3) and np.all(np.diff(dec[p], axis=1) >= 0)
-    assert card.extra["outputs"]["names"][:4] == list(PARAMETERS)
+    assert card.outputs["names"][:4] == list(PARAMETERS)
 
 
 def test_shipped_wfc3_m83_loads_with_its_contract():
@@ -61,7 +61,7 @@ def test_shipped_wfc3_m83_loads_with_its_contract():
     from astroclean.clusters.network import predict_raw
 
     net, card = load_cluster_model("wfc3-m83")
-    assert card.task == "clusters" and card.extra["inputs"]["bands"] == ["F336W", "F438W", "F814W"]
+    assert card.task == "clusters" and card.inputs["bands"] == ["F336W", "F438W", "F814W"]
     assert set(sigma_scale(card)) == set(PARAMETERS)
     raw = predict_raw(net, np.zeros((2, 3, 48, 48), np.float32))
     dec = decode(raw, card.architecture["k"], sigma_scale=sigma_scale(card))

@@ -25,7 +25,7 @@ One layer serves every task's command (``astroclean cosmic``, ``astroclean sourc
   with its reason; the others finish; :class:`BatchReport` lists the failures.
 
 Writing a new task takes a frozen dataclass of its parameters with four methods
-(see ``docs/batch.md`` and :class:`~astroclean.batch.cosmic.CosmicTask`)::
+(see ``docs/batch.md`` and :class:`~astroclean.cosmicrays.batch.CosmicTask`)::
 
     @dataclass(frozen=True)
     class MyTask(TaskSpec):
@@ -48,29 +48,29 @@ Example
 -------
 >>> import numpy as np, tempfile, pathlib
 >>> from astropy.io import fits
->>> from astroclean.batch import CosmicTask, run_batch
+>>> from astroclean.batch import run_batch
+>>> from astroclean.cosmicrays.batch import CosmicTask
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> for k in range(3):
 ...     data = np.random.default_rng(k).normal(100, 5, (64, 64)).astype("f4")
 ...     fits.PrimaryHDU(data).writeto(folder / f"f{k}.fits")
 >>> files = sorted(folder.glob("*.fits"))
->>> report = run_batch(CosmicTask(model="unet-bn"), files, outdir=folder / "out", progress=False)
+>>> report = run_batch(CosmicTask(), files, outdir=folder / "out", progress=False)
 >>> report.n_done, report.n_failed
 (3, 0)
->>> again = run_batch(CosmicTask(model="unet-bn"), files, outdir=folder / "out", resume=True, progress=False)
+>>> again = run_batch(CosmicTask(), files, outdir=folder / "out", resume=True, progress=False)
 >>> again.n_skipped
 3
 
 With ``workers=2`` the same call runs on a local two-process Dask cluster.
 """
 
-from .cosmic import CosmicTask, product_name
-from .executors import DaskExecutor, InProcessExecutor, check_scheduler, make_executor
-from .manifest import Manifest
-from .products import check_product, remove_temporaries
-from .runner import MANIFEST_NAME, BatchReport, run_batch
-from .tasks import TaskSpec, WorkUnit, file_sha256, image_units, run_unit
+from astroclean.batch.executors import DaskExecutor, InProcessExecutor, check_scheduler, make_executor
+from astroclean.batch.manifest import Manifest
+from astroclean.batch.products import check_product, remove_temporaries
+from astroclean.batch.runner import MANIFEST_NAME, BatchReport, run_batch
+from astroclean.batch.tasks import TaskSpec, WorkUnit, file_sha256, image_units, run_unit
 
-__all__ = ["run_batch", "BatchReport", "TaskSpec", "WorkUnit", "CosmicTask", "product_name", "image_units",
+__all__ = ["run_batch", "BatchReport", "TaskSpec", "WorkUnit", "image_units",
            "file_sha256", "run_unit", "Manifest", "MANIFEST_NAME", "check_product", "remove_temporaries",
            "make_executor", "InProcessExecutor", "DaskExecutor", "check_scheduler"]

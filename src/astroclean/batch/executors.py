@@ -20,14 +20,19 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import socket
+import threading
 import time
 import uuid
+import warnings
 from urllib.parse import urlparse
 
-from ..errors import AstrocleanValueError
-from .tasks import run_unit
+from astroclean.errors import AstrocleanValueError
+from astroclean.batch.tasks import run_unit
 
 CONNECT_TIMEOUT = 3.0
 
@@ -43,19 +48,16 @@ class InProcessExecutor:
     def run(self, spec, jobs, *, threads: int | None = None):
         previous = None
         if threads is not None:
-            import torch
+            from astroclean.inference.device import set_threads
 
-            from ..inference.device import set_threads
-
-            previous = torch.get_num_threads()
-            set_threads(threads)
+            previous = set_threads(threads)
         try:
             for job in jobs:
                 unit, outputs, overwrite = job
                 yield job, run_unit(spec, unit, outputs, overwrite=overwrite, cache=self._cache)
         finally:
             if previous is not None:
-                torch.set_num_threads(previous)  # leave the caller's process as it was
+                set_threads(previous)  # leave the caller's process as it was
 
     def close(self) -> None:
         self._cache.clear()
@@ -104,8 +106,10 @@ class DaskExecutor:
                                            "check the address; nothing was started") from None
             self.description = f"dask scheduler {scheduler}"
         else:
-            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+            with _sigint_ignored(), warnings.catch_warnings():  # workers inherit SIG_IGN: Ctrl-C stops the driver,
+                warnings.simplefilter("ignore")                   # which stops them quietly
+                self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self._cluster)
             self.description = f"dask LocalCluster, {workers} worker(s)"
 
@@ -141,10 +145,45 @@ class DaskExecutor:
             yield job, outcome
 
     def close(self) -> None:
-        if self._own_client:
-            self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        with _quiet_logs():  # an interrupted run's shutdown must not print the workers' complaints
+            if self._own_client:
+                self.client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore SIGINT while child processes are started (only possible from the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _quiet_logs():
+    loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def available_cores() -> int:
+    """The CPU cores this process may use (its affinity mask, else ``os.cpu_count()``)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return max(os.cpu_count() or 1, 1)
 
 
 def _dask_error(exc) -> str:
@@ -153,7 +192,13 @@ def _dask_error(exc) -> str:
     if isinstance(exc, KilledWorker):
         return ("worker died while running this unit on each of its tries (distributed.scheduler."
                 "allowed-failures); it may need more memory than a worker has")
+    if type(exc).__name__ in _LOST:  # the unit's result was on a worker that died before it was collected
+        return (f"worker died or its connection was lost before this unit's result came back "
+                f"({type(exc).__name__}: {exc}); rerun with --resume")
     return f"{type(exc).__name__}: {exc}"
+
+
+_LOST = ("CancelledError", "FutureCancelledError", "CommClosedError", "StreamClosedError", "FutureLost")
 
 
 def make_executor(*, workers: int | None = None, scheduler=None, timeout: float = CONNECT_TIMEOUT):
@@ -163,6 +208,11 @@ def make_executor(*, workers: int | None = None, scheduler=None, timeout: float 
                                    "not both")
     if workers is not None and (isinstance(workers, bool) or int(workers) != workers or workers < 1):
         raise AstrocleanValueError(f"workers must be an integer >= 1, got {workers!r}")
+    if workers is not None and workers > available_cores():
+        cores = available_cores()
+        warnings.warn(f"workers={int(workers)} is more than the {cores} CPU core(s) this machine gives the process; "
+                      f"using {cores} worker(s) (more would only compete for the same cores)", stacklevel=2)
+        workers = cores
     if workers is None and scheduler is None:
         return InProcessExecutor()
     return DaskExecutor(workers=None if workers is None else int(workers), scheduler=scheduler, timeout=timeout)

@@ -30,7 +30,31 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import AstrocleanFileError
+from astroclean.errors import AstrocleanFileError
+from astroclean.io.paths import printable
+
+
+class ManifestWriteError(AstrocleanFileError):
+    """The manifest could not be written (a full disk, a lost file system); the message says which."""
+
+
+def _guarded(method):
+    """Turn an SQLite failure while writing into :class:`ManifestWriteError` with the cause in words."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            try:
+                self._db.rollback()
+            except sqlite3.Error:
+                pass
+            full = "full" in str(exc).lower()
+            hint = "free some space" if full else "check the file system"
+            raise ManifestWriteError(f"cannot write the manifest {printable(self.path)} ({exc}); {hint}") from None
+    return wrapper
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (task TEXT, key TEXT, input TEXT, sha256 TEXT, hdu TEXT, plane INTEGER,
@@ -66,7 +90,7 @@ class Manifest:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise AstrocleanFileError(f"cannot open the manifest {self.path}: {exc}; pass --manifest with a "
+            raise AstrocleanFileError(f"cannot open the manifest {printable(self.path)}: {exc}; pass --manifest with a "
                                       "writable path, or remove a corrupt manifest") from exc
         self.run = None
 
@@ -79,6 +103,7 @@ class Manifest:
     def __exit__(self, *exc):
         self.close()
 
+    @_guarded
     def start_run(self, task: str, *, executor: str, params: dict) -> int:
         cur = self._db.execute("INSERT INTO runs (task, started, executor, params) VALUES (?, ?, ?, ?)",
                                (task, utc_now(), executor, json.dumps(params, default=str)))
@@ -86,36 +111,41 @@ class Manifest:
         self.run = cur.lastrowid
         return self.run
 
+    @_guarded
     def finish_run(self, *, n_done: int, n_failed: int, n_skipped: int) -> None:
         self._db.execute("UPDATE runs SET finished=?, n_done=?, n_failed=?, n_skipped=? WHERE run=?",
                          (utc_now(), n_done, n_failed, n_skipped, self.run))
         self._db.commit()
 
+    @_guarded
     def checksum(self, path, compute) -> str:
         """The file's sha256 from the cache when its size and mtime are unchanged, else ``compute(path)``."""
         path = Path(path)
         st = os.stat(path)
-        row = self._db.execute("SELECT size, mtime_ns, sha256 FROM files WHERE path=?", (str(path),)).fetchone()
+        row = self._db.execute("SELECT size, mtime_ns, sha256 FROM files WHERE path=?", (printable(path),)).fetchone()
         if row and row[0] == st.st_size and row[1] == st.st_mtime_ns:
             return row[2]
         digest = compute(path)
         self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                         (str(path), st.st_size, st.st_mtime_ns, digest))
+                         (printable(path), st.st_size, st.st_mtime_ns, digest))
         self._db.commit()
         return digest
 
+    @_guarded
     def record(self, task: str, *, key: str, input: str, status: str, sha256: str | None = None,  # noqa: A002
                hdu: str | None = None, plane: int | None = None, outputs=(), started: float | None = None,
                seconds: float | None = None, worker: str | None = None, error: str | None = None,
                commit: bool = True) -> None:
         """Insert or replace the row of one unit."""
         finished = utc_now() if status in ("done", "failed", "skipped") else None
-        row = (task, key, input, sha256, hdu, plane, status, json.dumps([str(p) for p in outputs]),
+        key, input, error = printable(key), printable(input), None if error is None else printable(error)  # noqa: A001
+        row = (task, key, input, sha256, hdu, plane, status, json.dumps([printable(p) for p in outputs]),
                utc_now(started) if started is not None else None, finished, seconds, worker, error, self.run)
         self._db.execute(f"INSERT OR REPLACE INTO tasks VALUES ({', '.join('?' * len(_COLUMNS))})", row)
         if commit:
             self._db.commit()
 
+    @_guarded
     def commit(self) -> None:
         self._db.commit()
 

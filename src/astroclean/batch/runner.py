@@ -12,14 +12,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import AstrocleanError, AstrocleanFileError, AstrocleanValueError
-from .executors import check_scheduler, make_executor
-from .manifest import Manifest
-from .products import remove_temporaries
-from .progress import Progress
-from .tasks import file_sha256
+from astroclean.errors import AstrocleanError, AstrocleanFileError, AstrocleanValueError
+from astroclean.io.paths import printable
+from astroclean.batch.executors import check_scheduler, make_executor
+from astroclean.batch.lock import OutputLock
+from astroclean.batch.manifest import Manifest, ManifestWriteError
+from astroclean.batch.products import foreign_file, product_task, remove_temporaries
+from astroclean.batch.progress import Progress
+from astroclean.batch.tasks import file_sha256
 
 MANIFEST_NAME = "astroclean-manifest.sqlite"
+
+
+class BatchInterrupted(AstrocleanError, KeyboardInterrupt):
+    """Ctrl-C during a run: the workers are stopped, the message says what was kept and how to go on."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ def _check_outdir(outdir) -> Path:
 def _row(unit_or_path, *, status, outputs=(), error=None, seconds=None, worker=None, info=None, loaded=False):
     unit = None if isinstance(unit_or_path, (str, Path)) else unit_or_path
     path = str(unit_or_path) if unit is None else unit.path
-    return {"file": Path(path).name, "path": path, "hdu": "-" if unit is None else unit.hdu,
+    return {"file": printable(Path(path).name), "path": path, "hdu": "-" if unit is None else unit.hdu,
             "plane": None if unit is None else unit.plane, "key": path if unit is None else unit.key,
             "status": status, "outputs": [str(p) for p in outputs], "seconds": seconds, "error": error,
             "worker": worker, "loaded": loaded, "info": info or {}}
@@ -124,14 +130,21 @@ def run_batch(spec, files, *, outdir, workers: int | None = None, scheduler=None
         check_scheduler(scheduler, timeout=timeout)  # a dead address fails here, before anything is made
     outdir = _check_outdir(outdir)
     manifest_path = Path(manifest) if manifest is not None else outdir / MANIFEST_NAME
-    executor = make_executor(workers=workers, scheduler=scheduler, timeout=timeout)
+    lock = OutputLock(outdir, task=spec.name)  # a second run into this folder: a clear error, nothing touched
+    try:
+        executor = make_executor(workers=workers, scheduler=scheduler, timeout=timeout)
+    except BaseException:
+        lock.release()
+        raise
     remote = executor.description != "in-process"
     try:
         book = Manifest(manifest_path)
     except BaseException:
         executor.close()
+        lock.release()
         raise
     rows, jobs, all_outputs, seen = {}, [], [], {}
+    units_done = 0
     try:
         book.start_run(spec.name, executor=executor.description,
                        params={"spec": repr(spec), "resume": resume, "overwrite": overwrite, "n_files": len(files)})
@@ -139,6 +152,12 @@ def run_batch(spec, files, *, outdir, workers: int | None = None, scheduler=None
         listing = Progress(len(files), desc=f"{spec.name}: headers, checksums", enabled=progress, statuses=())
         for path in files:
             listing.update(None)
+            task = product_task(path)
+            if task is not None:  # products are never inputs (-o equal to the input folder, a glob that saw them)
+                row = _row(path, status="skipped", error=f"an astroclean product (ACTASK={task}), not an input")
+                rows[row["key"]] = row
+                order.append(row["key"])
+                continue
             try:
                 units = spec.units(path, sha256=book.checksum(path, file_sha256) if path.is_file() else "")
             except (AstrocleanError, OSError) as exc:
@@ -159,6 +178,12 @@ def run_batch(spec, files, *, outdir, workers: int | None = None, scheduler=None
                     book.record(spec.name, key=unit.key, input=unit.path, status="failed", error=error, commit=False)
                     continue
                 seen.update((p, unit.label) for p in outputs)
+                foreign = next((r for r in map(foreign_file, outputs) if r), None)
+                if foreign:  # a file we did not write sits at a product's name: never touched, whatever the flags
+                    rows[unit.key] = _row(unit, status="failed", error=foreign)
+                    book.record(spec.name, key=unit.key, input=unit.path, status="failed", error=foreign,
+                                commit=False)
+                    continue
                 all_outputs += outputs
                 exists = any(p.exists() for p in outputs)
                 if resume and exists and spec.validate(unit, outputs) is None:
@@ -183,21 +208,38 @@ def run_batch(spec, files, *, outdir, workers: int | None = None, scheduler=None
                 row = _row(unit, status=outcome["status"], outputs=outputs, error=outcome["error"],
                            seconds=outcome["seconds"], worker=worker, info=outcome["info"], loaded=outcome["loaded"])
                 rows[unit.key] = row
-                book.record(spec.name, key=unit.key, input=unit.path, sha256=unit.sha256, hdu=unit.hdu,
-                            plane=unit.plane, outputs=outputs, status=outcome["status"], started=outcome["started"],
-                            seconds=outcome["seconds"], worker=worker, error=outcome["error"])
-                bar.update(outcome["status"])
+                try:
+                    book.record(spec.name, key=unit.key, input=unit.path, sha256=unit.sha256, hdu=unit.hdu,
+                                plane=unit.plane, outputs=outputs, status=outcome["status"],
+                                started=outcome["started"], seconds=outcome["seconds"], worker=worker,
+                                error=outcome["error"])
+                except ManifestWriteError as exc:  # a full disk: this unit failed, the others go on
+                    row.update(status="failed", error=f"{exc} (its products may exist; rerun with --resume)")
+                units_done += 1
+                bar.update(row["status"])
                 if on_result is not None:
                     on_result(row)
+        except KeyboardInterrupt:
+            raise BatchInterrupted(f"interrupted after {units_done} of {len(jobs)} unit(s); finished products "
+                                   f"are kept and recorded in {manifest_path}; run the same command with --resume "
+                                   "to do the rest") from None
         finally:
             bar.close()
         remove_temporaries(all_outputs)  # what a killed worker left; every unit has finished
         ordered = [rows[k] for k in order]
         counts = {s: sum(r["status"] == s for r in ordered) for s in ("done", "failed", "skipped")}
-        book.finish_run(n_done=counts["done"], n_failed=counts["failed"], n_skipped=counts["skipped"])
+        try:
+            book.finish_run(n_done=counts["done"], n_failed=counts["failed"], n_skipped=counts["skipped"])
+        except ManifestWriteError:
+            pass  # the units' rows say what happened; the run's totals could not be stored
     finally:
-        book.close()
-        executor.close()
+        try:
+            book.close()
+        finally:
+            try:
+                executor.close()
+            finally:
+                lock.release()
     return BatchReport(task=spec.name, rows=ordered, n_done=counts["done"], n_failed=counts["failed"],
                        n_skipped=counts["skipped"], seconds=time.perf_counter() - start, manifest=manifest_path,
                        executor=executor.description)

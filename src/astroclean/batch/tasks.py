@@ -17,14 +17,14 @@ Example
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AstrocleanError
+from astroclean.errors import AstrocleanError
+from astroclean.io.paths import file_sha256  # noqa: F401  (re-exported)
 
 _STATE: dict = {}  # per worker process: spec -> loaded state; filled on first use, never at import
 _THREADS: dict = {}  # per worker process: the torch thread count already applied
@@ -69,22 +69,13 @@ class WorkUnit:
         return f"{Path(self.path).name}[{self.hdu}]" + ("" if self.plane is None else f"[p{self.plane}]")
 
 
-def file_sha256(path, *, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, streamed in 1 MiB chunks (memory does not grow with the file)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def image_units(path, *, sha256: str, hdu=None) -> list[WorkUnit]:
     """One :class:`WorkUnit` per science image of ``path`` (each image HDU, each cube plane).
 
     Reads headers only (:func:`astroclean.io.list_images`); raises the reader's clear
     errors for a missing, corrupt or HDU-less file.
     """
-    from ..io import list_images
+    from astroclean.io import list_images
 
     found = list_images(path, hdu=hdu)
     return [WorkUnit(path=str(path), sha256=sha256, index=i, hdu=label, plane=plane, n_in_file=len(found))
@@ -131,7 +122,7 @@ class TaskSpec:
 
     def validate(self, unit: WorkUnit, outputs) -> str | None:
         """None when every output exists and is a complete product of this unit, else the reason."""
-        from .products import check_product
+        from astroclean.batch.products import check_product
 
         for path in outputs:
             reason = check_product(path, provenance=self.provenance(unit), extnames=self.extnames(unit))
@@ -143,7 +134,7 @@ class TaskSpec:
 def _loaded_state(spec, cache: dict, threads: int | None):
     """The spec's state from ``cache``, loading it on first use; returns (state, loaded_now)."""
     if threads is not None and _THREADS.get("torch") != threads:
-        from ..inference.device import set_threads
+        from astroclean.inference.device import set_threads
 
         set_threads(threads)  # an explicit call inside the worker: one core per worker process
         _THREADS["torch"] = threads

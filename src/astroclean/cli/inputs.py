@@ -12,10 +12,18 @@ a.fits  3
 from __future__ import annotations
 
 import glob
+import sys
 from pathlib import Path
 
-from ..errors import AstrocleanFileError
-from ..io.paths import is_fits_name
+from astroclean.errors import AstrocleanFileError
+from astroclean.io.paths import is_fits_name, is_product_name, printable
+
+
+def say(message) -> None:
+    """Progress and notes for a person: standard error, flushed (standard output keeps the results)."""
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
 
 
 def is_companion(path: Path) -> bool:
@@ -29,31 +37,42 @@ def is_companion(path: Path) -> bool:
     return False
 
 
-def expand_inputs(inputs) -> list[Path]:
+def expand_inputs(inputs, *, skipped: list | None = None) -> list[Path]:
     """Files, quoted globs and directories (their FITS files) to a sorted, de-duplicated list.
 
-    Companion planes (see :func:`is_companion`) are dropped: they travel with their image.
+    Companion planes (see :func:`is_companion`) are dropped: they travel with their image. A folder
+    or a glob never yields our own products (``*.cr.fits``, ``*_nosources.fits``, ...: see
+    :data:`astroclean.io.paths.PRODUCT_SUFFIXES`), so ``-o`` may be the input folder; a product named
+    explicitly reaches the batch runner, which recognises it by its ``ACTASK`` card and skips it.
+    ``skipped`` (a list) receives the paths left out that way.
 
     Raises
     ------
     AstrocleanFileError
         When nothing matches at all (an empty glob, a missing path).
     """
-    found, missing = [], []
+    found, missing, products = [], [], []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.is_file() and is_fits_name(p))
+            listed = sorted(p for p in path.iterdir() if p.is_file() and is_fits_name(p))
         elif any(ch in str(item) for ch in "*?["):
-            matches = sorted(Path(p) for p in glob.glob(str(item)) if Path(p).is_file())
-            if not matches:
+            listed = sorted(Path(p) for p in glob.glob(str(item)) if Path(p).is_file())
+            if not listed:
                 missing.append(f"{item} (glob matched nothing)")
-            found += matches
         else:
             found.append(path)  # missing files are reported per file, as failures
+            continue
+        products += [p for p in listed if is_product_name(p)]
+        found += [p for p in listed if not is_product_name(p)]
     unique = [p for p in dict.fromkeys(found) if not is_companion(p)]
+    if skipped is not None:
+        skipped += list(dict.fromkeys(products))
     if not unique:
-        raise AstrocleanFileError("no input files: " + "; ".join(missing or [str(i) for i in inputs]) +
+        why = missing or [str(i) for i in inputs]
+        if products:
+            why.append(f"{len(products)} file(s) there are astroclean products, never inputs")
+        raise AstrocleanFileError("no input files: " + "; ".join(printable(w) for w in why) +
                                   "; check the paths or the quoted glob")
     return unique
 
@@ -63,7 +82,7 @@ def format_table(rows: list[dict]) -> str:
     if not rows:
         return "(no rows)"
     keys = list(rows[0])
-    cells = [[str(r.get(k, "")) for k in keys] for r in rows]
+    cells = [[printable(r.get(k, "")) for k in keys] for r in rows]
     widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
     lines = ["  ".join(k.ljust(w) for k, w in zip(keys, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
@@ -75,8 +94,8 @@ def add_batch_arguments(parser) -> None:
     """The flags every task's command shares for running many files (see docs/batch.md), ``--overwrite`` and ``--device``."""
     group = parser.add_argument_group("running many files (astroclean.batch)")
     group.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="run on a local Dask cluster of N single-threaded worker processes "
-                            "(default: in this process, no server)")
+                       help="run on a local Dask cluster of N single-threaded worker processes, at most one per "
+                            "CPU core (default: in this process, no server)")
     group.add_argument("--scheduler", default=None, metavar="ADDR",
                        help="run on the existing Dask scheduler at ADDR (tcp://host:8786)")
     group.add_argument("--resume", action="store_true",
@@ -84,8 +103,11 @@ def add_batch_arguments(parser) -> None:
     group.add_argument("--manifest", default=None, metavar="PATH",
                        help="SQLite manifest of the run (default: OUTPUT/astroclean-manifest.sqlite)")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
-    group.add_argument("--overwrite", action="store_true", help="replace existing products")
-    group.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace existing products (only files astroclean wrote; any other file at a "
+                            "product's name is never replaced)")
+    parser.add_argument("--device", default=None,
+                        help="where the network runs: cpu, cuda or cuda:N (default: cuda when available, else cpu)")
 
 
 MAX_TABLE_ROWS = 200
@@ -97,9 +119,13 @@ def run_batch_command(spec, args) -> int:
     Exit code 0 when every image succeeded (or was skipped by ``--resume``), 1 when any
     failed; usage errors (no input, unwritable output, dead scheduler) raise and exit 2.
     """
-    from ..batch import run_batch
+    from astroclean.batch import run_batch
 
-    files = expand_inputs(args.inputs)
+    skipped = []
+    files = expand_inputs(args.inputs, skipped=skipped)
+    if skipped:
+        print(f"astroclean: {len(skipped)} astroclean product(s) in the inputs left out (products are never inputs)",
+              file=sys.stderr)
     report = run_batch(spec, files, outdir=args.output, workers=args.workers, scheduler=args.scheduler,
                        resume=args.resume, overwrite=args.overwrite, manifest=args.manifest,
                        progress=False if args.no_progress else None)
@@ -107,8 +133,11 @@ def run_batch_command(spec, args) -> int:
     table = []
     for r in rows[:MAX_TABLE_ROWS]:
         names = ", ".join(Path(p).name for p in r["outputs"])
-        status = {"done": f"ok -> {names}", "skipped": f"skipped (valid) -> {names}"}.get(
-            r["status"], f"FAILED: {r['error']}")
+        if r["status"] == "skipped" and r["error"]:
+            status = f"skipped: {r['error']}"
+        else:
+            status = {"done": f"ok -> {names}", "skipped": f"skipped (valid) -> {names}"}.get(
+                r["status"], f"FAILED: {r['error']}")
         table.append({"file": r["file"], "hdu": r["hdu"] if r["plane"] is None else f"{r['hdu']}[{r['plane']}]",
                       **{c: r["info"].get(c, "-") for c in spec.columns},
                       "seconds": "-" if r["seconds"] is None or r["status"] != "done" else f"{r['seconds']:.2f}",
@@ -117,7 +146,10 @@ def run_batch_command(spec, args) -> int:
         print(format_table(table))
     if len(rows) > MAX_TABLE_ROWS or len(report.rows) > MAX_TABLE_ROWS:
         print(f"(table limited to failures, first {MAX_TABLE_ROWS}; every task is in {report.manifest})")
-    skipped = f", {report.n_skipped} skipped (already done)" if report.n_skipped else ""
-    print(f"{report.n_done} done, {report.n_failed} failed{skipped} in {report.seconds:.1f} s "
-          f"({report.executor}); products in {Path(args.output)}/, manifest {report.manifest}")
+    n_products = sum(r["status"] == "skipped" and bool(r["error"]) for r in report.rows)
+    n_valid = report.n_skipped - n_products
+    skipped = (f", {n_valid} skipped (already done)" if n_valid else "") + \
+        (f", {n_products} skipped (astroclean products, not inputs)" if n_products else "")
+    print(printable(f"{report.n_done} done, {report.n_failed} failed{skipped} in {report.seconds:.1f} s "
+                    f"({report.executor}); products in {Path(args.output)}/, manifest {report.manifest}"))
     return 1 if report.n_failed else 0

@@ -117,7 +117,7 @@ def infer_cluster_parameters(stack, positions, *, model="wfc3-m83", zeropoints=N
     if not (np.isfinite(distance) and distance > 0):
         raise AstrocleanValueError(f"distance must be a positive number of Mpc, got {distance}")
     pos = _positions(positions, stack.wcs)
-    size = int(card.extra.get("inputs", {}).get("cutout", 48))
+    size = int((card.inputs or {}).get("cutout", 48))
     # rescale each band to e-/s on the model's zero points, and to the model's distance
     zp_model = tables().zeropoint
     factor = 10 ** (-0.4 * (zp_model - np.asarray(stack.zeropoints))) * (distance / M83_DISTANCE_MPC) ** 2

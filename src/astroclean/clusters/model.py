@@ -1,34 +1,28 @@
-"""Build and load the cluster ResNet from its card.
+"""Build and load the cluster network from its card (through the floor's model registry).
 
-The card lives with the shipped weights (``astroclean/weights/wfc3-m83.json``); ``extra`` holds the
-input contract (bands, units, normaliser, cutout size) and the output contract (parameter names,
-units, mixture size K, target standardisation).
-
-# TODO(floor): once the floor's ``@register_model`` and card ``inputs``/``outputs`` fields land,
-# ``create_model("wfc3-m83")`` replaces :func:`load_cluster_model`.
+The card (``astroclean/weights/wfc3-m83.json``) declares ``architecture`` = ``{"kind": "cluster-resnet",
+"module": "astroclean.clusters.resnet", ...}``, ``inputs`` (bands, units, normaliser, cutout size)
+and ``outputs`` (parameter names, units, mixture size K, target standardisation, width calibration).
 """
 
 from __future__ import annotations
 
 from ..errors import AstrocleanValueError
-from ..models import get_card, load_weights
-from ..models.resnet import ResNet
-from .network import n_outputs
+from ..models import create_model, get_card
+from ..models.registry import build_architecture
 
-TINY = {"kind": "resnet", "in_channels": 3, "widths": [8, 16], "blocks": [1, 1], "stem_stride": 2, "k": 3}
-SMALL = {"kind": "resnet", "in_channels": 3, "widths": [16, 32, 64, 96], "blocks": [1, 1, 1, 1], "stem_stride": 2,
-         "k": 3}
+MODULE = "astroclean.clusters.resnet"
+TINY = {"kind": "cluster-resnet", "module": MODULE, "in_channels": 3, "widths": [8, 16], "blocks": [1, 1],
+        "stem_stride": 2, "k": 3}
+SMALL = {"kind": "cluster-resnet", "module": MODULE, "in_channels": 3, "widths": [16, 32, 64, 96],
+         "blocks": [1, 1, 1, 1], "stem_stride": 2, "k": 3}
 
 
-def build_network(architecture: dict) -> ResNet:
-    arch = dict(architecture)
-    if arch.pop("kind", "resnet") != "resnet":
-        raise AstrocleanValueError(f"the cluster network is a ResNet, got architecture {architecture}")
-    k = arch.pop("k", 3)
-    net = ResNet(arch.pop("in_channels", 3), n_outputs(k), widths=tuple(arch.pop("widths")),
-                 blocks=tuple(arch.pop("blocks")), stem_stride=arch.pop("stem_stride", 2))
-    net.k = k
-    return net
+def build_network(architecture: dict):
+    """An untrained network from a card's architecture dict."""
+    if architecture.get("kind") != "cluster-resnet":
+        raise AstrocleanValueError(f"the cluster network is a cluster-resnet, got architecture {architecture}")
+    return build_architecture({"module": MODULE, **architecture})
 
 
 def load_cluster_model(model="wfc3-m83"):
@@ -41,12 +35,11 @@ def load_cluster_model(model="wfc3-m83"):
     card = get_card(model)
     if card.task != "clusters":
         raise AstrocleanValueError(f"model {model!r} is for task {card.task!r}, not clusters")
-    net = build_network(card.architecture)
-    load_weights(net, card)
-    net.card = card
+    net = create_model(model)
+    net.k = int(card.architecture.get("k", 3))
     return net.eval(), card
 
 
 def sigma_scale(card) -> dict:
     """The card's post-hoc width calibration per parameter ({} when absent)."""
-    return dict((card.extra or {}).get("outputs", {}).get("sigma_scale", {}) or {})
+    return dict((card.outputs or {}).get("sigma_scale", {}) or {})

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..inference.normalisers import register_normaliser
 from .simulate.render import EXPTIME, N_READS, READ_NOISE, SKY
 
 PARAMETERS = ("log_age", "log_mass", "log_r_eff", "a_v")
@@ -41,13 +42,14 @@ NORMALISER = "asinh-uvis-noise"
 
 
 def normalise_cutouts(cutouts: np.ndarray) -> np.ndarray:
-    """``asinh(x / noise_b) / 3`` per band of (N, 3, h, w) e-/s cutouts; NaN -> 0.
-
-    # TODO(floor): register as ``asinh-uvis-noise`` through inference.normalisers once it lands.
-    """
+    """``asinh(x / noise_b) / 3`` per band of (N, 3, h, w) e-/s cutouts; NaN -> 0 (registered normaliser)."""
     scale = np.asarray(NOISE_E_PER_S, np.float32)[None, :, None, None]
     out = np.arcsinh(np.asarray(cutouts, np.float32) / scale) / 3.0
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+register_normaliser(NORMALISER, normalise_cutouts,
+                    description="asinh(x / noise_b) / 3 per band of (N, 3, h, w) WFC3/UVIS e-/s cutouts; NaN -> 0")
 
 
 def n_outputs(k: int) -> int:

@@ -20,8 +20,10 @@ from .simulate import make_set
 SEEDS = {"train": 0, "val": 1, "test": 1000}
 
 
-def write_set(path, n, *, split, seed, size=48, data_dir=None, progress=True, smooth_fraction=0.0):
+def write_set(path, n, *, split, rng, size=48, data_dir=None, progress=True, smooth_fraction=0.0):
+    """Write ``n`` mocks of ``split`` drawn with the integer seed ``rng`` to ``path`` (npz)."""
     t0 = time.time()
+    seed = int(rng)
     images, truth = make_set(n, split="test" if split == "test" else "train", rng=seed, size=size,
                              data_dir=data_dir, progress=progress, smooth_fraction=smooth_fraction)
     path = Path(path)
@@ -57,7 +59,7 @@ def main(argv=None):
     out = Path(args.output)
     for split, n in (("val", args.n_val), ("test", args.n_test), ("train", args.n_train)):
         if n > 0:
-            write_set(out / f"{split}.npz", n, split=split, seed=SEEDS[split] + args.seed_offset, size=args.size,
+            write_set(out / f"{split}.npz", n, split=split, rng=SEEDS[split] + args.seed_offset, size=args.size,
                       data_dir=args.data_dir, smooth_fraction=args.smooth_fraction)
     return 0
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..models.card import ModelCard
-from ..models.registry import file_sha256
+from ..io.paths import file_sha256
 from .model import SMALL, TINY, build_network
 from .network import NOISE_E_PER_S, NORMALISER, PARAMETERS, TARGET_CENTRE, TARGET_SCALE, UNITS, fit_sigma_scale, \
     loss_terms, normalise_cutouts, standardise
@@ -143,10 +143,15 @@ def export(net, arch, *, name, output, history, minutes, threads, n_train, n_val
         name=name, task="clusters", architecture=arch,
         description="star-cluster parameters (log age, log mass, log r_eff, A_V as K=3 Gaussian-mixture marginals), "
                     "P(cluster) and S/N from 48x48 WFC3/UVIS F336W/F438W/F814W cutouts; ResNet",
-        normalisation=f"{NORMALISER}: asinh(x / noise_b) / 3 per band, noise_b = {[round(v, 5) for v in NOISE_E_PER_S]}"
-                      " e-/s (sky + read noise of one pixel at the mocks' exposures); NaN -> 0",
+        inputs={"bands": list(BANDS), "channels": 3, "units": "electron / s", "normaliser": NORMALISER,
+                "description": f"asinh(x / noise_b) / 3 per band, noise_b = {[round(v, 5) for v in NOISE_E_PER_S]} "
+                               "e-/s (sky + read noise of one pixel at the mocks' exposures); NaN -> 0; inputs on "
+                               "other Vega zero points are rescaled to the card's",
+                "cutout": 48, "pixel_scale": 0.04, "distance_mpc": 4.5},
+        outputs={"kind": "regression", "names": [*PARAMETERS, "p_cluster", "log_snr"],
+                 "units": [*UNITS, "", "dex"], "activation": "none", "mixture_k": arch["k"],
+                 "sigma_scale": sigma_scale or {}, "target_centre": TARGET_CENTRE, "target_scale": TARGET_SCALE},
         instruments=("HST WFC3/UVIS F336W, F438W, F814W at 0.04\"/px, M83-like distance (4.5 Mpc)",),
-        input_units="e-/s at the Vega zero points of the card (inputs on other zero points are rescaled)",
         training_data=f"{n_train} train + {n_val} validation mocks from astroclean.clusters.simulate.make_set "
                       "(train halves of the real UVIS/COSMOS backgrounds + synthetic discs; seeds 0 and 1); "
                       "60 % clusters, 40 % negatives (empty, chance groups of field stars, galaxies); "
@@ -155,12 +160,7 @@ def export(net, arch, *, name, output, history, minutes, threads, n_train, n_val
         metrics={"validation_loss_best": min((h["val_loss"] for h in history), default=None),
                  "epochs_run": len(history)},
         weights_file=weights.name, sha256=file_sha256(weights),
-        extra={"inputs": {"bands": list(BANDS), "channels": 3, "units": "electron / s", "normaliser": NORMALISER,
-                          "cutout": 48, "pixel_scale": 0.04, "distance_mpc": 4.5},
-               "outputs": {"kind": "regression", "names": [*PARAMETERS, "p_cluster", "log_snr"],
-                           "units": [*UNITS, "", "dex"], "activation": "none", "mixture_k": arch["k"], "sigma_scale": sigma_scale or {},
-                           "target_centre": TARGET_CENTRE, "target_scale": TARGET_SCALE},
-               "training_history": history})
+        extra={"training_history": history})
     card.write(out / f"{name}.json")
     print(f"wrote {weights} and {out / (name + '.json')}", flush=True)
     return card

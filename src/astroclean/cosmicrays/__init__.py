@@ -3,7 +3,7 @@
 >>> from astroclean.cosmicrays import detect_cosmic_rays, CosmicRayDetector   # doctest: +SKIP
 """
 
-from .detect import CosmicRayDetector, CosmicRayResult, clean_cosmic_rays, detect_cosmic_rays
-from .inpaint import fill_masked
+from astroclean.cosmicrays.detect import CosmicRayDetector, CosmicRayResult, clean_cosmic_rays, detect_cosmic_rays
+from astroclean.cosmicrays.inpaint import fill_masked
 
 __all__ = ["detect_cosmic_rays", "clean_cosmic_rays", "CosmicRayDetector", "CosmicRayResult", "fill_masked"]

@@ -8,6 +8,13 @@ around each flagged pixel, the window growing until it holds valid pixels
 Pixels in ``exclude`` (bad, NaN, saturated) are never used
 as a source of fill and are never filled.
 
+``noise``: the biharmonic fill plus Gaussian noise of the local noise level (``noise_sigma``, the
+background noise map), drawn from ``rng``. A smooth fill is the best estimate of each pixel
+(photometry, model fitting: use ``biharmonic``); it is also visibly smoother than the sky around
+it, which shows in images for display and biases statistics of the noise (power spectra,
+source finders tuned on the noise, stacking with sigma clipping): use ``noise`` there. Same
+``rng`` (a seed or a Generator), same image: same result.
+
 Example
 -------
 >>> import numpy as np
@@ -24,9 +31,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
-METHODS = ("median", "biharmonic")
+METHODS = ("median", "biharmonic", "noise")
 
 
 def _median_fill(data, flagged, usable, size, max_size):
@@ -52,7 +59,8 @@ def _median_fill(data, flagged, usable, size, max_size):
 
 
 def fill_masked(data: np.ndarray, flagged: np.ndarray, *, exclude: np.ndarray | None = None,
-                method: str = "median", size: int = 5, max_size: int = 41) -> np.ndarray:
+                method: str = "median", size: int = 5, max_size: int = 41, noise_sigma=None,
+                rng=None) -> np.ndarray:
     """Return a copy of ``data`` with ``flagged`` pixels replaced.
 
     Parameters
@@ -62,9 +70,15 @@ def fill_masked(data: np.ndarray, flagged: np.ndarray, *, exclude: np.ndarray | 
         Pixels to replace (e.g. the cosmic-ray mask).
     exclude : ndarray of bool, optional
         Bad pixels: neither filled nor used to fill. NaN/inf are always excluded.
-    method : {"median", "biharmonic"}
+    method : {"median", "biharmonic", "noise"}
+        ``noise``: biharmonic plus Gaussian noise of ``noise_sigma`` (see the module notes).
     size : int
         Initial window of the median fill (odd).
+    noise_sigma : float or ndarray, optional
+        1-sigma noise per pixel (image units) for ``method="noise"``; default: the local background
+        noise (clipped MAD in 64-pixel boxes, :func:`astroclean.background.background_and_noise`).
+    rng : numpy.random.Generator or int, optional
+        Random numbers of ``method="noise"`` (a seed gives a reproducible fill).
     """
     if method not in METHODS:
         raise AstrocleanValueError(f"inpainting method must be one of {METHODS}, got {method!r}")
@@ -79,6 +93,16 @@ def fill_masked(data: np.ndarray, flagged: np.ndarray, *, exclude: np.ndarray | 
         return data.copy()  # nothing to fill, or nothing to fill from
     if method == "median":
         return _median_fill(data, flagged, ~flagged & ~bad, size, max_size)
+    if method == "noise":
+        smooth = fill_masked(data, flagged, exclude=exclude, method="biharmonic")
+        if noise_sigma is None:
+            from astroclean.background import background_and_noise
+
+            _, noise_sigma = background_and_noise(np.where(bad, np.nan, data), flagged | bad)
+        sigma = np.broadcast_to(np.asarray(noise_sigma, dtype=float), data.shape)[flagged]
+        generator = np.random.default_rng(rng)
+        smooth[flagged] += generator.standard_normal(int(flagged.sum())) * np.nan_to_num(sigma)
+        return smooth
     from skimage.restoration import inpaint_biharmonic
     # Bad pixels next to a flagged region are solved for too (never used as data); far ones are left alone
     # so that a saturated star or a bad column elsewhere costs nothing.

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..background import background_and_noise, block_statistics, expand_grid
-from ..image import Image
+from astroclean.background import background_and_noise, block_statistics, expand_grid
+from astroclean.image import Image
+from astroclean.inference.normalisers import register_normaliser
 
 STRETCH = 2.0
 DESCRIPTION = ("x = asinh((image - sky) / (2 noise)); sky: clipped median in 64 px boxes; noise: local median of "
@@ -97,3 +98,6 @@ def normalise(image: Image, *, box: int = 64) -> tuple[np.ndarray, Normalisation
                 keep = mask & (data >= image.saturation) & np.isfinite(data)
         x[mask & ~keep] = 0.0
     return x, Normalisation(sky=sky, noise=noise, method=method)
+
+
+register_normaliser("sky-noise-asinh", normalise, description=DESCRIPTION)

@@ -1,8 +1,15 @@
-"""Run a per-pixel network on images of any size with bounded memory.
+"""Run any registered network: densely on images of any size (exact tiling), or on batches of cutouts.
 
 A :class:`Predictor` prepares a model once (eval mode, BatchNorm folded into
-the convolutions, channels-last memory layout on CPU) and applies it tile by
-tile. Keep one Predictor for a batch of images: the model is loaded once.
+the convolutions, channels-last memory layout on CPU) and applies the output
+activation its card declares (``sigmoid``, ``softmax`` or ``none``). Keep one
+Predictor for a batch of images: the model is loaded once.
+
+* :meth:`Predictor.dense` takes ``(y, x)`` or ``(C, y, x)`` and returns ``(y, x)`` for
+  one output channel, else ``(K, y, x)``; tiles with a halo give the whole-image result.
+* :meth:`Predictor.cutouts` takes ``(N, C, h, w)`` (plus any extra inputs the network
+  takes, such as a validity mask) and returns the network's outputs for the batch,
+  ``batch_size`` cutouts at a time.
 
 Example
 -------
@@ -10,8 +17,10 @@ Example
 >>> from astroclean.models import create_model
 >>> from astroclean.inference import Predictor
 >>> predictor = Predictor(create_model("unet-bn", pretrained=False, depth=2, width=4))
->>> predictor(np.zeros((40, 50), dtype="f4")).shape
+>>> predictor.dense(np.zeros((40, 50), dtype="f4")).shape
 (40, 50)
+>>> Predictor(create_model("resnet-tiny", pretrained=False, n_outputs=4)).cutouts(np.zeros((5, 3, 16, 16))).shape
+(5, 4)
 """
 
 from __future__ import annotations
@@ -22,8 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .device import select_device
-from .tiling import predict_tiled
+from astroclean.inference.device import select_device
+from astroclean.inference.tiling import predict_tiled
 
 
 def fold_batchnorm(model: nn.Module) -> nn.Module:
@@ -39,8 +48,11 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
     return model
 
 
+_ACTIVATIONS = {"sigmoid": torch.sigmoid, "softmax": lambda t: torch.softmax(t, dim=1), "none": lambda t: t}
+
+
 class Predictor:
-    """Apply ``model`` (logits out) to 2-D float32 arrays; returns probabilities.
+    """Apply ``model`` to images (dense) or cutouts, with the output activation of its card.
 
     Parameters
     ----------
@@ -54,9 +66,21 @@ class Predictor:
     halo : int, optional
         Context each side; default: the model's receptive radius rounded up
         to its pooling factor.
+    activation : {"sigmoid", "softmax", "none"}, optional
+        Default: the card's (``card.activation``), else sigmoid.
+    batch_size : int
+        Cutouts per network call in :meth:`cutouts`.
     """
 
-    def __init__(self, model: nn.Module, *, device=None, tile: int = 1024, halo: int | None = None):
+    def __init__(self, model: nn.Module, *, device=None, tile: int = 1024, halo: int | None = None,
+                 activation: str | None = None, batch_size: int = 64):
+        from astroclean.errors import AstrocleanValueError
+
+        card = getattr(model, "card", None)
+        activation = activation or (card.activation if card is not None else "sigmoid")
+        if activation not in _ACTIVATIONS:
+            raise AstrocleanValueError(f"activation must be one of {', '.join(_ACTIVATIONS)}, got {activation!r}")
+        self.activation, self._activate, self.batch_size = activation, _ACTIVATIONS[activation], int(batch_size)
         self.device = select_device(device)
         self.multiple = getattr(model, "multiple", 1)
         radius = model.receptive_radius() if hasattr(model, "receptive_radius") else 32
@@ -69,15 +93,36 @@ class Predictor:
         self.model = prepared
         self.card = getattr(model, "card", None)
 
-    def _batch(self, batch: np.ndarray) -> np.ndarray:
-        tensor = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))[:, None].to(self.device)
-        if self.channels_last:
+    def _tensor(self, array) -> torch.Tensor:
+        tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(self.device)
+        if self.channels_last and tensor.ndim == 4:
             tensor = tensor.contiguous(memory_format=torch.channels_last)
+        return tensor
+
+    def _run(self, *inputs) -> np.ndarray:
         with torch.inference_mode():
-            prob = torch.sigmoid(self.model(tensor))
-        return prob[:, 0].float().cpu().numpy()
+            return self._activate(self.model(*(self._tensor(a) for a in inputs))).float().cpu().numpy()
+
+    def dense(self, x: np.ndarray, *, progress=None) -> np.ndarray:
+        """Per-pixel output of the normalised image ``x``: ``(y, x)`` or ``(C, y, x)`` in; ``(y, x)`` out for one
+        output channel, else ``(K, y, x)``."""
+        x = np.asarray(x)
+        if x.ndim == 2:
+            x = x[None]
+        out = predict_tiled(self._run, x, tile=self.tile, halo=self.halo, multiple=self.multiple, progress=progress)
+        return out[0] if out.shape[0] == 1 else out
 
     def __call__(self, x: np.ndarray, *, progress=None) -> np.ndarray:
-        """Probability map of the normalised image ``x`` (y, x)."""
-        return predict_tiled(self._batch, x, tile=self.tile, halo=self.halo, multiple=self.multiple,
-                             progress=progress)
+        """Probability (or output) map of the normalised image ``x``: same as :meth:`dense`."""
+        return self.dense(x, progress=progress)
+
+    def cutouts(self, batch, *extra) -> np.ndarray:
+        """Outputs for ``(N, C, h, w)`` cutouts (``extra``: further per-cutout inputs, e.g. a validity mask),
+        ``batch_size`` at a time; ``(N, K)`` for a regression/classification head, ``(N, K, h, w)`` for an
+        image output."""
+        batch = np.asarray(batch)
+        if batch.ndim == 3:
+            batch = batch[:, None]
+        parts = [self._run(batch[i: i + self.batch_size], *(np.asarray(e)[i: i + self.batch_size] for e in extra))
+                 for i in range(0, len(batch), self.batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0,), np.float32)

@@ -24,18 +24,20 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 
 def _pad(x: np.ndarray, halo: int) -> np.ndarray:
-    return np.pad(x, halo, mode="symmetric") if halo else x
+    """Reflect-pad the last two (y, x) axes by ``halo``."""
+    width = [(0, 0)] * (x.ndim - 2) + [(halo, halo)] * 2
+    return np.pad(x, width, mode="symmetric") if halo else x
 
 
 def predict_whole(fn: Callable, x: np.ndarray, *, halo: int) -> np.ndarray:
     """Apply ``fn`` to the whole padded image at once (the reference tiling must match)."""
     padded = _pad(x, halo)
     out = fn(padded[None])[0]
-    return out[halo: halo + x.shape[0], halo: halo + x.shape[1]]
+    return out[..., halo: halo + x.shape[-2], halo: halo + x.shape[-1]]
 
 
 def tile_windows(shape, *, tile: int, halo: int):
@@ -56,8 +58,9 @@ def predict_tiled(fn: Callable, x: np.ndarray, *, tile: int = 1024, halo: int = 
     Parameters
     ----------
     fn : callable
-        Maps a float32 batch ``(B, h, w)`` to an output batch of the same shape.
-    x : ndarray (y, x)
+        Maps a float32 batch ``(B, h, w)`` (or ``(B, C, h, w)`` for a ``(C, y, x)`` image) to an
+        output batch ``(B, h, w)`` or ``(B, K, h, w)``.
+    x : ndarray (y, x) or (C, y, x)
     tile : int
         Core size; must be a multiple of ``multiple`` (the network's pooling
         factor) so that every window is aligned like the whole-image pass.
@@ -73,19 +76,22 @@ def predict_tiled(fn: Callable, x: np.ndarray, *, tile: int = 1024, halo: int = 
     if tile < multiple or halo < 0:
         raise AstrocleanValueError(f"tile must be >= {multiple} and halo >= 0, got tile={tile}, halo={halo}")
     padded = _pad(x, halo)
-    out = np.empty(x.shape, dtype=np.float32)
+    lead = (slice(None),) * (x.ndim - 2)
+    out = None
     groups: dict = {}
-    for core, window in tile_windows(x.shape, tile=tile, halo=halo):
+    for core, window in tile_windows(x.shape[-2:], tile=tile, halo=halo):
         shape = (window[0].stop - window[0].start, window[1].stop - window[1].start)
         groups.setdefault(shape, []).append((core, window))
     for items in groups.values():
         for start in range(0, len(items), batch_size):
             chunk = items[start: start + batch_size]
-            batch = np.stack([padded[w] for _, w in chunk])
+            batch = np.stack([padded[lead + w] for _, w in chunk])
             result = fn(batch)
+            if out is None:
+                out = np.empty(result.shape[1:-2] + x.shape[-2:], dtype=np.float32)
             for (core, _), res in zip(chunk, result):
                 h, w = core[0].stop - core[0].start, core[1].stop - core[1].start
-                out[core] = res[halo: halo + h, halo: halo + w]
+                out[(Ellipsis,) + core] = res[..., halo: halo + h, halo: halo + w]
             if progress is not None:
                 progress(len(chunk))
     return out

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 DECAM_NOT_BAD = (0, 5, 7)
 HST_NOT_BAD_BITS = 4096 | 8192 | 16384
@@ -34,6 +34,28 @@ def dq_to_mask(dq, *, convention: str = "nonzero") -> np.ndarray:
         return ~np.isin(dq, DECAM_NOT_BAD)
     if convention == "hst":
         return (dq.astype(np.int64) & ~HST_NOT_BAD_BITS) != 0
+    if convention == "nonzero":
+        return dq != 0
+    raise AstrocleanValueError(f"DQ convention must be one of {CONVENTIONS}, got {convention!r}")
+
+
+DECAM_SATURATED = (3, 4)  # saturated, bleed trail
+HST_SATURATED_BITS = 256 | 2048  # full-well saturation, A-to-D saturation
+
+
+def dq_saturated(dq, *, convention: str = "nonzero") -> np.ndarray:
+    """Pixels a DQ plane marks as saturated (or bleed trails); for ``nonzero``, every flagged pixel.
+
+    Example
+    -------
+    >>> dq_saturated(np.array([[0, 3, 4, 5]]), convention="decam").tolist()
+    [[False, True, True, False]]
+    """
+    dq = np.asarray(dq)
+    if convention == "decam":
+        return np.isin(dq, DECAM_SATURATED)
+    if convention == "hst":
+        return (dq.astype(np.int64) & HST_SATURATED_BITS) != 0
     if convention == "nonzero":
         return dq != 0
     raise AstrocleanValueError(f"DQ convention must be one of {CONVENTIONS}, got {convention!r}")

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AstrocleanFileError
-from .write import atomic_write
+from astroclean.errors import AstrocleanFileError
+from astroclean.io.write import atomic_write
 
 
 def save_npz(path, arrays: dict, *, overwrite: bool = False) -> Path:

@@ -22,16 +22,20 @@ Example
 
 from __future__ import annotations
 
+import gzip
+import os
+import stat
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
-from ..errors import AstrocleanFileError, AstrocleanKeyError, AstrocleanValueError
-from ..image import Image, as_image, native_float
-from .dq import dq_to_mask
+from astroclean.errors import AstrocleanFileError, AstrocleanKeyError, AstrocleanValueError
+from astroclean.image import Image, as_image, check_memory, native_float
+from astroclean.io.dq import dq_to_mask
 
 _KEYS = {
     "gain": ("GAIN", "CCDGAIN", "EGAIN"),
@@ -57,6 +61,8 @@ def _open(path, *, load="all") -> fits.HDUList:
         raise AstrocleanFileError(f"{path} does not exist; check the path (globs must be quoted for the CLI)")
     if path.is_dir():
         raise AstrocleanFileError(f"{path} is a directory; pass a FITS file, or a directory to the CLI")
+    check_regular(path)
+    verify_gzip(path)
     hdul = None
     try:
         with warnings.catch_warnings():
@@ -73,6 +79,47 @@ def _open(path, *, load="all") -> fits.HDUList:
         raise AstrocleanFileError(f"cannot read {path}: {exc}; the file is truncated, corrupt or not FITS "
                                   "(try `fitsverify` or re-download it)") from exc
     return hdul
+
+
+def check_regular(path) -> None:
+    """Refuse what is not a regular file (a FIFO, a device such as /dev/zero, a socket): reading it would hang
+    or never end."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or
+                stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise AstrocleanFileError(f"{path} is {kind}, not a regular file; pass a FITS file on disk")
+
+
+_VERIFIED: dict = {}  # (path, size, mtime_ns) of gzip files whose whole stream was checked in this process
+
+
+def verify_gzip(path, *, chunk: int = 1 << 22) -> None:
+    """Decompress a gzip file to its end, in chunks, so that its CRC-32 and length are checked.
+
+    astropy reads a ``.gz`` only as far as the HDUs it needs, so a flipped byte (CRC error) gives wrong
+    pixels silently and a cut stream gives a misleading error; this makes both a clear
+    "corrupt or truncated" error. Memory stays at one chunk; a file is checked once per process.
+    Files that do not start with the gzip magic bytes are left alone.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        if fh.read(2) != b"\x1f\x8b":
+            return
+    st = os.stat(path)
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key in _VERIFIED:
+        return
+    try:
+        with gzip.open(path, "rb") as stream:
+            while stream.read(chunk):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        raise AstrocleanFileError(f"{path} is a corrupt or truncated gzip file ({exc}); its pixels cannot be "
+                                  "trusted: re-download or re-create it (`gzip -t` checks a file)") from None
+    if len(_VERIFIED) > 10000:
+        _VERIFIED.clear()
+    _VERIFIED[key] = True
 
 
 def _lookup(headers, keys):
@@ -136,9 +183,12 @@ def _select(hdul, hdu, path, *, is_image=_is_image):
             raise AstrocleanValueError(f"{path} holds no image HDU with data (HDUs with images: {names}); "
                                        "pass a file with an image")
         return science[0]
+    if isinstance(hdu, str) and hdu.strip().lstrip("-").isdigit():
+        hdu = int(hdu)
+    if isinstance(hdu, int) and not isinstance(hdu, bool) and hdu < 0:
+        raise AstrocleanValueError(f"HDU number must be 0 or more (0 is the primary HDU), got {hdu}; "
+                                   f"image HDUs of {path} are: {names}")
     try:
-        if isinstance(hdu, str) and hdu.lstrip("-").isdigit():
-            hdu = int(hdu)
         if isinstance(hdu, str) and "," in hdu:
             extname, ver = hdu.split(",", 1)
             hdu = (extname.strip(), int(ver))
@@ -268,6 +318,7 @@ def read_image(path, *, hdu=None, saturation: float | None = None) -> Image:
         The HDU is a cube (use :func:`read_images`) or holds no usable data.
     """
     path = Path(path)
+    _check_memory_first(path, hdu)
     with _open(path) as hdul:
         index, selected = _select(hdul, hdu, path)
         if selected.data.ndim != 2:
@@ -288,6 +339,7 @@ def read_images(path, *, hdu=None, saturation: float | None = None) -> list[Imag
     path = Path(path)
     images = []
     one = isinstance(hdu, int) and not isinstance(hdu, bool) and hdu >= 0
+    _check_memory_first(path, hdu)
     with _open(path, load=hdu if one else "all") as hdul:
         if hdu is not None:
             candidates = [_select(hdul, hdu, path)]
@@ -306,6 +358,27 @@ def read_images(path, *, hdu=None, saturation: float | None = None) -> list[Imag
                 images.append(_build(plane, h, hdul[0], index, path, None, None, convention,
                                      saturation=saturation, plane=k))
     return images
+
+
+def _check_header_memory(hdu, label):
+    header = hdu.header
+    if header.get("ZIMAGE"):
+        shape = [header.get("ZNAXIS2", 0), header.get("ZNAXIS1", 0)]
+    else:
+        shape = [header.get("NAXIS2", 0), header.get("NAXIS1", 0)]
+    check_memory([int(n or 0) for n in shape], label=label)
+
+
+def _check_memory_first(path, hdu):
+    """Refuse from the headers alone (no pixel read) an image too large for this machine's memory."""
+    with _open(path, load="headers") as hdul:
+        if hdu is None:
+            for i, h in enumerate(hdul):
+                if _header_is_image(h) and h.name.upper() not in _COMPANIONS:
+                    _check_header_memory(h, f"{Path(path).name}[{_label(h, i)}]")
+        else:
+            index, h = _select(hdul, hdu, path, is_image=_header_is_image)
+            _check_header_memory(h, f"{Path(path).name}[{_label(h, index)}]")
 
 
 def _header_is_image(hdu) -> bool:
@@ -338,6 +411,7 @@ def list_images(path, *, hdu=None) -> list[tuple[int, str, int | None]]:
                 _select(hdul, None, path, is_image=_header_is_image)  # raises the clear error
         out = []
         for index, h in candidates:
+            _check_header_memory(h, f"{path.name}[{_label(h, index)}]")
             naxis = int(h.header["NAXIS"])
             n_planes = int(np.prod([int(h.header.get(f"NAXIS{k}", 1)) for k in range(3, naxis + 1)]))
             label = _label(h, index)

@@ -11,12 +11,13 @@ more likely contaminated, ``ignore`` True = pixel not counted):
 - everything at once: :func:`summarize_detection` (``.as_row()`` for tables)
 - uncertainties over images: :func:`bootstrap_ci`, :func:`tpr_at_fpr_ci`
 
-Images: :func:`robust_background`, :func:`isophote_regions`,
-:func:`isophote_bins` (near-star analysis), :func:`find_point_sources`,
-:func:`aperture_flux`, :func:`photometric_contamination` (photometry),
+Images: :func:`isophote_regions`,
+:func:`isophote_bins` (near-star analysis), :func:`photometric_contamination`
+(the measuring itself is :mod:`astroclean.photometry`),
 :func:`power_spectrum`, :func:`pixel_statistics` (image statistics).
 
-This package imports numpy and scipy only: no task module, no torch.
+This package imports numpy and scipy only (and the floor's background and photometry): no task
+module, no torch.
 
 Examples
 --------
@@ -26,8 +27,8 @@ Examples
 (0.75, 1.0)
 """
 
-from .bootstrap import BootstrapInterval, bootstrap_ci, tpr_at_fpr_ci
-from .detection import (
+from astroclean.metrics.bootstrap import BootstrapInterval, bootstrap_ci, tpr_at_fpr_ci
+from astroclean.metrics.detection import (
     PrecisionRecallCurve,
     RocCurve,
     precision_at_tpr,
@@ -37,17 +38,11 @@ from .detection import (
     threshold_at_fpr,
     tpr_at_fpr,
 )
-from .photometry import (
-    SOURCE_DTYPE,
-    PhotometricContamination,
-    aperture_flux,
-    find_point_sources,
-    photometric_contamination,
-)
-from .regions import isophote_bins, isophote_regions, robust_background
-from .scores import DetectionScores, detection_scores, dilate_truth
-from .statistics import pixel_statistics, power_spectrum, radial_frequency
-from .summary import BinnedTpr, DetectionSummary, summarize_detection, tpr_at_fpr_by_signal, tpr_by_signal
+from astroclean.metrics.photometry import PhotometricContamination, photometric_contamination
+from astroclean.metrics.regions import isophote_bins, isophote_regions
+from astroclean.metrics.scores import DetectionScores, detection_scores, dilate_truth
+from astroclean.metrics.statistics import pixel_statistics, power_spectrum, radial_frequency
+from astroclean.metrics.summary import BinnedTpr, DetectionSummary, summarize_detection, tpr_at_fpr_by_signal, tpr_by_signal
 
 __all__ = [
     "RocCurve",
@@ -57,7 +52,6 @@ __all__ = [
     "DetectionSummary",
     "BootstrapInterval",
     "PhotometricContamination",
-    "SOURCE_DTYPE",
     "roc_curve",
     "precision_recall_curve",
     "tpr_at_fpr",
@@ -71,11 +65,8 @@ __all__ = [
     "summarize_detection",
     "bootstrap_ci",
     "tpr_at_fpr_ci",
-    "robust_background",
     "isophote_regions",
     "isophote_bins",
-    "find_point_sources",
-    "aperture_flux",
     "photometric_contamination",
     "power_spectrum",
     "pixel_statistics",

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
+from astroclean.image import native_float
+from astroclean.errors import AstrocleanValueError
 
 
 def as_bool(array, *, name: str, shape=None) -> np.ndarray:
@@ -182,3 +183,10 @@ def exclusion_value(neg: np.ndarray, allowed_fp: int):
     if allowed_fp >= neg.size:
         return None
     return neg[neg.size - 1 - allowed_fp]
+
+
+def as_2d(image, name):
+    data = native_float(image, name=name)
+    if data.ndim != 2 or data.size == 0:
+        raise AstrocleanValueError(f"{name} must be a non-empty 2-D (y, x) array, got shape {data.shape}")
+    return data

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
-from ._common import check_rate, max_count_le, rank
+from astroclean.errors import AstrocleanValueError
+from astroclean.metrics._common import check_rate, max_count_le, rank
 
 __all__ = ["BootstrapInterval", "bootstrap_ci", "tpr_at_fpr_ci"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import (
+from astroclean.metrics._common import (
     check_rate,
     curve_counts,
     exclusion_value,

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..errors import AstrocleanValueError
-from ._common import as_bool, keep_mask, ratio
+from astroclean.errors import AstrocleanValueError
+from astroclean.metrics._common import as_bool, keep_mask, ratio
 
 __all__ = ["DetectionScores", "detection_scores", "dilate_truth"]
 

@@ -12,9 +12,9 @@ import math
 import numpy as np
 from scipy import ndimage
 
-from ..errors import AstrocleanValueError
-from ._common import as_bool
-from .regions import _as_2d
+from astroclean.errors import AstrocleanValueError
+from astroclean.metrics._common import as_bool
+from astroclean.metrics._common import as_2d
 
 __all__ = ["power_spectrum", "pixel_statistics", "radial_frequency"]
 
@@ -113,7 +113,7 @@ def power_spectrum(image, *, mask=None, bins=None, apodise: float = 0.0, return_
     >>> np.round(power).tolist()
     [4.0, 4.0, 4.0, 4.0]
     """
-    data = _as_2d(image, "image")
+    data = as_2d(image, "image")
     if not (np.isfinite(apodise) and apodise >= 0):
         raise AstrocleanValueError(f"apodise must be a taper width in pixels >= 0, got {apodise!r}")
     valid = np.isfinite(data)

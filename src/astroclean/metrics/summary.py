@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
-from ._common import as_bool, as_score, check_rate, curve_counts, rank, ratio, split_scores
-from .detection import _fpr_cut, _pr, _precision_at_tpr, _roc, _threshold_at_fpr, _tpr_at_fpr
-from .scores import DetectionScores, detection_scores, dilate_truth
+from astroclean.errors import AstrocleanValueError
+from astroclean.metrics._common import as_bool, as_score, check_rate, curve_counts, rank, ratio, split_scores
+from astroclean.metrics.detection import _fpr_cut, _pr, _precision_at_tpr, _roc, _threshold_at_fpr, _tpr_at_fpr
+from astroclean.metrics.scores import DetectionScores, detection_scores, dilate_truth
 
 __all__ = ["BinnedTpr", "DetectionSummary", "tpr_by_signal", "tpr_at_fpr_by_signal", "summarize_detection"]
 

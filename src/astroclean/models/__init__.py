@@ -3,11 +3,11 @@
 >>> from astroclean.models import list_models, create_model, get_card   # doctest: +SKIP
 """
 
-from .card import ModelCard
-from .registry import create_model, file_sha256, get_card, list_models, load_weights, weights_dir
-from .pconv import PartialConv2d, PartialConvTranspose2d
-from .pconv_unet import PConvUNet
-from .unet import UNet
+from astroclean.models.card import ModelCard
+from astroclean.models.registry import check_model_task, register_model, create_model, get_card, list_models, load_weights, weights_dir
+from astroclean.models.pconv import PartialConv2d, PartialConvTranspose2d
+from astroclean.models.pconv_unet import PConvUNet
+from astroclean.models.unet import UNet
 
 __all__ = ["ModelCard", "UNet", "create_model", "get_card", "list_models", "load_weights", "weights_dir",
-           "file_sha256", "PConvUNet", "PartialConv2d", "PartialConvTranspose2d"]
+           "check_model_task", "register_model", "PConvUNet", "PartialConv2d", "PartialConvTranspose2d"]

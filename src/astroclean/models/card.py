@@ -1,14 +1,17 @@
 """Model cards: what a pretrained model is, how it was trained, how good it is.
 
-A card is a JSON file beside the weights in ``astroclean/weights``. It holds
-the architecture (enough to rebuild the network), the normalisation its
-inputs need, intended instruments, training data and command, benchmark
-metrics and the sha256 of the weights file.
+A card is a JSON file beside the weights in ``astroclean/weights``: a contract
+the code reads, not prose. It holds the architecture (enough to rebuild the
+network), ``inputs`` (bands, channels, units and the name of a registered
+normaliser, :mod:`astroclean.inference.normalisers`), ``outputs`` (``kind``:
+mask, classes, regression or image; ``names``, ``units``, ``activation``),
+intended instruments, training data and command, benchmark metrics and the
+sha256 of the weights file.
 
 Example
 -------
 >>> from astroclean.models.card import ModelCard
->>> card = ModelCard(name="demo", task="cosmic-rays", architecture={"kind": "unet", "depth": 2, "width": 8})
+>>> card = ModelCard(name="demo", task="cosmicrays", architecture={"kind": "unet", "depth": 2, "width": 8})
 >>> ModelCard.from_dict(card.to_dict()) == card
 True
 """
@@ -20,7 +23,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,9 @@ class ModelCard:
     task: str
     architecture: dict
     description: str = ""
-    normalisation: str = ""
+    inputs: dict = field(default_factory=dict)
+    outputs: dict = field(default_factory=dict)
     instruments: tuple = ()
-    input_units: str = ""
     training_data: str = ""
     training_command: str = ""
     training_time: str = ""
@@ -42,6 +45,16 @@ class ModelCard:
     sha256: str | None = None
     default_threshold: float = 0.5
     extra: dict = field(default_factory=dict)
+
+    @property
+    def activation(self) -> str:
+        """The output activation the Predictor applies: ``sigmoid``, ``softmax`` or ``none``."""
+        return self.outputs.get("activation", "sigmoid" if self.outputs.get("kind", "mask") == "mask" else "none")
+
+    @property
+    def normaliser(self) -> str | None:
+        """Registered name of the input normaliser, or None."""
+        return self.inputs.get("normaliser")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -71,8 +84,10 @@ class ModelCard:
         lines = [f"{self.name}  [{self.task}]  {self.description}", f"  architecture: {arch}"]
         if self.instruments:
             lines.append(f"  instruments: {', '.join(self.instruments)}")
-        if self.normalisation:
-            lines.append(f"  normalisation: {self.normalisation}")
+        if self.inputs:
+            lines.append("  inputs: " + ", ".join(f"{k}={v}" for k, v in self.inputs.items()))
+        if self.outputs:
+            lines.append("  outputs: " + ", ".join(f"{k}={v}" for k, v in self.outputs.items()))
         if self.weights_file:
             lines.append(f"  weights: {self.weights_file} sha256={self.sha256}")
         else:

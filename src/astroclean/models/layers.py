@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 NORMS = ("batch", "group")
 

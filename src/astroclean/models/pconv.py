@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 
 def _mask_channels(mask: torch.Tensor, in_channels: int) -> int:

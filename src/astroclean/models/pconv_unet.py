@@ -35,8 +35,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import AstrocleanValueError
-from .pconv import PConvBlock, PartialConv2d
+from astroclean.errors import AstrocleanValueError
+from astroclean.models.pconv import PConvBlock, PartialConv2d
+from astroclean.models.registry import register_model
 
 
 class PConvUNet(nn.Module):
@@ -105,3 +106,9 @@ class PConvUNet(nn.Module):
         out, _ = self.head(torch.cat([h, inp], 1), torch.cat([m.expand_as(h), valid.expand_as(inp)], 1),
                            premasked=True)
         return out
+
+
+@register_model("pconv-unet", variants={"pconv-unet": {"depth": 6, "width": 8}})
+def pconv_unet(**options) -> PConvUNet:
+    """partial-convolution UNet (Liu et al. 2018) filling masked holes"""
+    return PConvUNet(**options)

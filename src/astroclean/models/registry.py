@@ -8,7 +8,7 @@ in code so tests and training can build them by name.
 Example
 -------
 >>> from astroclean.models import create_model, list_models
->>> "unet-bn" in list_models()
+>>> "unet-bn" in list_models() and "resnet-tiny" in list_models(pretrained=False)
 True
 >>> net = create_model("unet-bn", pretrained=False, depth=2, width=4)
 >>> net.depth
@@ -17,34 +17,53 @@ True
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from ..errors import AstrocleanKeyError, AstrocleanValueError
-from .card import ModelCard
+from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
+from astroclean.models.card import ModelCard
 
 WEIGHTS_PACKAGE = "astroclean.weights"
 
-_VARIANTS = {
-    "unet-bn": dict(kind="unet", depth=3, width=8, norm="batch", attention=False),
-    "unet-bn-attn": dict(kind="unet", depth=3, width=8, norm="batch", attention=True),
-    "unet-gn": dict(kind="unet", depth=3, width=8, norm="group", attention=False),
-    "unet-gn-attn": dict(kind="unet", depth=3, width=8, norm="group", attention=True),
-    "pconv-unet": dict(kind="pconv-unet", depth=6, width=8),
-}
+_ARCHITECTURES: dict = {}  # kind -> factory(**options) -> nn.Module
+_VARIANTS: dict = {}  # name -> (architecture dict, task, description): registered, untrained architectures
+
+
+def register_model(kind: str, *, variants: dict | None = None, task: str = "any", description: str = ""):
+    """Decorator: register ``factory(**options) -> nn.Module`` as architecture ``kind``.
+
+    Place it beside the architecture (timm's habit). ``variants`` names untrained
+    configurations that tests and training can build by name, e.g.
+    ``{"resnet-tiny": {"widths": (8, 16), "blocks": (1, 1)}}``. A card's
+    ``architecture`` dict is ``{"kind": kind, **options}``; an architecture
+    defined in a task's slice adds ``"module": "astroclean.<task>.<module>"`` so
+    that the registry imports it on demand (the floor never imports a slice).
+
+    Example
+    -------
+    >>> from torch import nn
+    >>> @register_model("demo-linear", variants={"demo-linear-2": {"n": 2}})
+    ... def demo_linear(n=1):
+    ...     return nn.Linear(n, 1)
+    >>> create_model("demo-linear-2", pretrained=False).in_features
+    2
+    """
+    def wrap(factory):
+        if kind in _ARCHITECTURES and _ARCHITECTURES[kind] is not factory:
+            raise AstrocleanValueError(f"architecture kind {kind!r} is already registered")
+        _ARCHITECTURES[kind] = factory
+        for name, options in (variants or {}).items():
+            _VARIANTS[name] = ({"kind": kind, **options}, task, description or (factory.__doc__ or "").strip()
+                               .split("\n")[0])
+        return factory
+    return wrap
 
 
 def _variant_card(name: str) -> ModelCard:
-    if _VARIANTS[name]["kind"] == "pconv-unet":
-        return ModelCard(name=name, task="any", architecture=_VARIANTS[name],
-                         description="partial-convolution UNet (Liu et al. 2018) filling masked holes; "
-                                     "untrained architecture")
-    style = "Cosmic-CoNN style (GroupNorm)" if "gn" in name else "deepCR style (BatchNorm)"
-    gates = " with attention gates" if name.endswith("attn") else ""
-    return ModelCard(name=name, task="any", architecture=_VARIANTS[name],
-                     description=f"UNet, {style}{gates}; untrained architecture")
+    architecture, task, description = _VARIANTS[name]
+    return ModelCard(name=name, task=task, architecture=dict(architecture),
+                     description=f"{description}; untrained architecture")
 
 
 def weights_dir() -> Path:
@@ -61,11 +80,36 @@ def _shipped_cards() -> dict:
     return cards
 
 
-def list_models(task: str | None = None) -> list[str]:
-    """Names of every registered model, pretrained ones first, optionally for one ``task``."""
+def list_models(task: str | None = None, *, pretrained: bool | None = None) -> list[str]:
+    """Names of registered models, shipped (pretrained) ones first.
+
+    ``task`` keeps one task's models (architecture-only variants count for every
+    task); ``pretrained=True`` keeps the shipped ones, ``False`` the variants.
+    """
+    _import_architectures()
     shipped = [n for n, c in _shipped_cards().items() if task is None or c.task == task]
-    variants = [] if task not in (None, "any") else list(_VARIANTS)
+    variants = [n for n, (_, t, _) in _VARIANTS.items() if task is None or t in ("any", task)]
+    if pretrained is True:
+        return shipped
+    if pretrained is False:
+        return variants
     return shipped + variants
+
+
+def check_model_task(name: str, task: str, *, what: str | None = None) -> ModelCard:
+    """The card of ``name`` after checking that it serves ``task`` (the one place this is decided).
+
+    Raises
+    ------
+    AstrocleanValueError
+        A model of another task; the message lists this task's shipped models.
+    """
+    card = get_card(name)
+    if card.task not in (task, "any"):
+        raise AstrocleanValueError(f"model {name!r} is a {card.task} model, not a {what or task} one; pick one of "
+                                   f"{', '.join(list_models(task, pretrained=True)) or '(none shipped)'} "
+                                   "(astroclean models)")
+    return card
 
 
 def get_card(name: str) -> ModelCard:
@@ -79,33 +123,33 @@ def get_card(name: str) -> ModelCard:
     cards = _shipped_cards()
     if name in cards:
         return cards[name]
+    _import_architectures()
     if name in _VARIANTS:
         return _variant_card(name)
     raise AstrocleanKeyError(f"unknown model {name!r}; known models: {', '.join(list_models())} "
                              "(see `astroclean models`)")
 
 
+def _import_architectures() -> None:
+    """Import the floor's architecture modules (each registers itself)."""
+    import astroclean.models.pconv_unet  # noqa: F401
+    import astroclean.models.resnet  # noqa: F401
+    import astroclean.models.unet  # noqa: F401
+
+
 def build_architecture(architecture: dict):
-    """Instantiate the network described by a card's ``architecture`` dict."""
-    from .unet import UNet
+    """Instantiate the network described by a card's ``architecture`` dict (``kind`` + options)."""
+    import importlib
 
     arch = dict(architecture)
     kind = arch.pop("kind", "unet")
-    if kind == "unet":
-        return UNet(**arch)
-    if kind == "pconv-unet":
-        from .pconv_unet import PConvUNet
-
-        return PConvUNet(**arch)
-    raise AstrocleanValueError(f"unknown architecture kind {kind!r}; known: 'unet', 'pconv-unet'")
-
-
-def file_sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    module = arch.pop("module", None)
+    _import_architectures()
+    if module:
+        importlib.import_module(module)
+    if kind not in _ARCHITECTURES:
+        raise AstrocleanValueError(f"unknown architecture kind {kind!r}; known: {', '.join(sorted(_ARCHITECTURES))}")
+    return _ARCHITECTURES[kind](**arch)
 
 
 def load_weights(model, card: ModelCard, *, directory=None):
@@ -121,6 +165,8 @@ def load_weights(model, card: ModelCard, *, directory=None):
     path = Path(directory or weights_dir()) / card.weights_file
     if not path.is_file():
         raise AstrocleanValueError(f"weights {path} of model {card.name!r} are missing; reinstall astroclean")
+    from astroclean.io.paths import file_sha256
+
     digest = file_sha256(path)
     if card.sha256 and digest != card.sha256:
         raise AstrocleanValueError(f"weights {path} have sha256 {digest}, but the card of {card.name!r} says "

@@ -1,65 +1,82 @@
-"""A small ResNet for cutout regression/classification (He et al. 2016, basic blocks).
+"""ResNet family for per-cutout regression and classification (star clusters, ...).
 
-``ResNet(in_channels, n_outputs, widths=(32, 64, 128), blocks=(1, 1, 1), stem_stride=2)``:
-a 3x3 stem (stride ``stem_stride``), one stage per width (basic residual blocks, BatchNorm, ReLU;
-stride 2 from the second stage on), global average pooling and a linear head with
-``n_outputs`` raw outputs (the task decides their meaning: Gaussian/mixture parameters, logits).
-
-# TODO(floor): the lead's floor registers ``resnet-tiny``/``resnet-small`` here with
-# ``@register_model``; until that lands, the clusters slice builds this class from its card.
+Pre-activation residual blocks (He et al. 2016) on multi-band cutouts; a global average pool and a
+linear head give ``n_outputs`` numbers per cutout (means, log-variances, class logits: the card's
+``outputs`` says which). Registered as ``resnet`` with the variants ``resnet-tiny`` (for tests) and
+``resnet-small``.
 
 Example
 -------
 >>> import torch
->>> from astroclean.models.resnet import ResNet
->>> net = ResNet(3, 5, widths=(8, 16), blocks=(1, 1))
+>>> from astroclean.models import create_model
+>>> net = create_model("resnet-tiny", pretrained=False, in_channels=3, n_outputs=5)
 >>> net(torch.zeros(2, 3, 32, 32)).shape
 torch.Size([2, 5])
 """
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
+from astroclean.errors import AstrocleanValueError
+from astroclean.models.registry import register_model
 
-class BasicBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, stride: int = 1):
+
+class _Block(nn.Module):
+    """Pre-activation basic block: BN-ReLU-conv3x3 twice, with a projected shortcut when the shape changes."""
+
+    def __init__(self, in_channels: int, out_channels: int, *, stride: int = 1):
         super().__init__()
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c_out)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c_out)
-        self.act = nn.ReLU(inplace=True)
-        self.skip = None
-        if stride != 1 or c_in != c_out:
-            self.skip = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
+        self.body = nn.Sequential(
+            nn.BatchNorm2d(in_channels), nn.ReLU(inplace=False),
+            nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels), nn.ReLU(inplace=False),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False))
+        self.shortcut = (nn.Identity() if stride == 1 and in_channels == out_channels
+                         else nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False))
 
     def forward(self, x):
-        out = self.act(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.act(out + (x if self.skip is None else self.skip(x)))
+        return self.body(x) + self.shortcut(x)
 
 
 class ResNet(nn.Module):
-    """Basic-block ResNet ending in global average pooling and a linear layer."""
+    """ResNet on ``(N, in_channels, h, w)`` cutouts -> ``(N, n_outputs)``.
 
-    def __init__(self, in_channels: int, n_outputs: int, widths=(32, 64, 128), blocks=(1, 1, 1),
-                 stem_stride: int = 2):
+    Parameters
+    ----------
+    in_channels : int
+        Bands of the cutout.
+    n_outputs : int
+        Numbers per cutout.
+    widths : tuple of int
+        Channels of each stage; every stage after the first halves the resolution.
+    blocks : tuple of int
+        Residual blocks per stage (same length as ``widths``).
+    """
+
+    def __init__(self, in_channels: int = 3, n_outputs: int = 1, *, widths=(16, 32, 64), blocks=(2, 2, 2)):
         super().__init__()
         if len(widths) != len(blocks) or not widths:
-            raise ValueError(f"widths and blocks must be non-empty and of equal length, got {widths}, {blocks}")
-        self.in_channels, self.n_outputs = in_channels, n_outputs
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, stride=stem_stride, padding=1, bias=False),
-                                  nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
-        layers, c = [], widths[0]
-        for i, (w, n) in enumerate(zip(widths, blocks)):
-            for j in range(n):
-                layers.append(BasicBlock(c, w, stride=2 if (i > 0 and j == 0) else 1))
-                c = w
-        self.stages = nn.Sequential(*layers)
-        self.head = nn.Linear(c, n_outputs)
+            raise AstrocleanValueError(f"widths and blocks need the same non-zero length, got {widths} and {blocks}")
+        self.in_channels, self.n_outputs = int(in_channels), int(n_outputs)
+        layers = [nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False)]
+        channels = widths[0]
+        for stage, (width, n_blocks) in enumerate(zip(widths, blocks)):
+            for k in range(n_blocks):
+                layers.append(_Block(channels, width, stride=2 if stage > 0 and k == 0 else 1))
+                channels = width
+        layers += [nn.BatchNorm2d(channels), nn.ReLU(inplace=False), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(channels, n_outputs)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stages(self.stem(x))
-        return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+@register_model("resnet", task="any", variants={
+    "resnet-tiny": {"widths": (8, 16), "blocks": (1, 1)},
+    "resnet-small": {"widths": (16, 32, 64), "blocks": (2, 2, 2)},
+})
+def resnet(**options) -> ResNet:
+    """ResNet (pre-activation) for cutout regression and classification"""
+    return ResNet(**options)

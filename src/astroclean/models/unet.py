@@ -20,8 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import AstrocleanValueError
-from .layers import AttentionGate, ConvBlock
+from astroclean.errors import AstrocleanValueError
+from astroclean.models.layers import AttentionGate, ConvBlock
+from astroclean.models.registry import register_model
 
 
 class UNet(nn.Module):
@@ -104,3 +105,14 @@ class UNet(nn.Module):
         for level in range(self.depth):  # decoder convs
             radius += 2 * 2**level
         return radius + 2**self.depth  # pooling/transposed-conv alignment
+
+
+@register_model("unet", variants={
+    "unet-bn": {"depth": 3, "width": 8, "norm": "batch", "attention": False},
+    "unet-bn-attn": {"depth": 3, "width": 8, "norm": "batch", "attention": True},
+    "unet-gn": {"depth": 3, "width": 8, "norm": "group", "attention": False},
+    "unet-gn-attn": {"depth": 3, "width": 8, "norm": "group", "attention": True},
+})
+def unet(**options) -> UNet:
+    """UNet: deepCR style (BatchNorm) or Cosmic-CoNN style (GroupNorm), optional attention gates"""
+    return UNet(**options)

@@ -20,9 +20,9 @@ import numpy as np
 from scipy.signal import fftconvolve
 from scipy.special import gamma
 
-from ..errors import AstrocleanValueError
-from ..image import Image, as_image
-from ._util import as_rng
+from astroclean.errors import AstrocleanValueError
+from astroclean.image import Image, as_image
+from astroclean.simulate.common import as_rng
 
 __all__ = ["simulate_star_field", "moffat_psf"]
 

@@ -14,13 +14,13 @@ Example
 ((1, 16, 16), [33, 2])
 """
 
-from .cutouts import Cutouts, extract_cutouts
+from astroclean.sources.cutouts import Cutouts, extract_cutouts
 
 
 def __getattr__(name):
     # Lazy: the removal imports torch; cutouts, masks and photometry do not.
     if name in ("remove_compact_sources", "SourceRemovalResult"):
-        from . import remove
+        from astroclean.sources import remove
 
         return getattr(remove, name)
     raise AttributeError(f"module 'astroclean.sources' has no attribute {name!r}")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AstrocleanFileError, AstrocleanValueError
+from astroclean.errors import AstrocleanFileError, AstrocleanValueError
 
 RA_NAMES = ("ra", "raj2000", "ra_deg", "radeg", "alpha", "ra_icrs")
 DEC_NAMES = ("dec", "dej2000", "decj2000", "dec_deg", "decdeg", "delta", "de_icrs", "dec_icrs")
@@ -65,13 +65,71 @@ def _find(columns, names):
     return None
 
 
-def _as_degrees(column) -> np.ndarray:
-    unit = getattr(column, "unit", None)
-    values = np.asarray(getattr(column, "value", column), dtype=float)
-    if unit is not None and str(unit) not in ("", "deg"):
-        import astropy.units as u
+def _blank(column) -> np.ndarray:
+    """True where a cell is empty (a masked value, an empty or blank string)."""
+    blank = np.array(np.ma.getmaskarray(column), dtype=bool).reshape(-1)
+    raw = np.ma.getdata(column)
+    if raw.dtype.kind in "US":
+        blank |= np.char.strip(raw.astype(str)) == ""
+    elif raw.dtype.kind == "O":
+        blank |= np.array([v is None or str(v).strip() == "" for v in raw], dtype=bool)
+    return blank
 
+
+def _as_float(column, name) -> np.ndarray:
+    """Numbers of a pixel column; blank cells NaN (never 0). Text that is not a number is a clear error."""
+    blank = _blank(column)
+    raw = np.ma.getdata(column)
+    try:
+        values = np.array([np.nan if b else float(v) for v, b in zip(raw, blank)], dtype=float) \
+            if raw.dtype.kind in "USO" else np.asarray(raw, dtype=float).copy()
+    except ValueError:
+        bad = next(v for v, b in zip(raw, blank) if not b and not _is_number(v))
+        raise AstrocleanValueError(f"catalogue column {name!r} holds {bad!r}, not a pixel coordinate; give numbers "
+                                   "(0-based pixels, or 1-based with --one-based)") from None
+    values[blank] = np.nan
+    return values
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_degrees(column, *, hours: bool = False) -> np.ndarray:
+    """Degrees of an RA or Dec column: numbers (degrees unless the column has a unit), or sexagesimal text
+    (``10:21:33.5``, ``10h21m33.5s``; RA in hours, Dec in degrees) parsed by astropy. Blank cells are NaN."""
+    import astropy.units as u
+    from astropy.coordinates import Angle
+
+    blank = _blank(column)
+    unit = getattr(column, "unit", None)
+    raw = np.ma.getdata(column)
+    if raw.dtype.kind in "USO":
+        values = np.full(len(raw), np.nan)
+        for i, (text, empty) in enumerate(zip(raw, blank)):
+            if empty:
+                continue
+            text = str(text).strip()
+            if _is_number(text):
+                values[i] = float(text)
+                continue
+            sexagesimal = hours and not any(c in text.lower() for c in "d°")
+            try:
+                values[i] = Angle(text, unit=u.hourangle if sexagesimal else u.deg).to_value(u.deg)
+            except (ValueError, u.UnitsError):
+                raise AstrocleanValueError(
+                    f"catalogue {'RA' if hours else 'Dec'} value {text!r} is neither degrees nor sexagesimal "
+                    f"({'10:21:33.5 or 10h21m33.5s' if hours else '+41:16:08 or 41d16m08s'}); fix the cell or "
+                    "give degrees") from None
+        return values
+    values = np.asarray(raw, dtype=float).copy()
+    if unit is not None and str(unit) not in ("", "deg"):
         values = (values * unit).to_value(u.deg)
+    values[blank] = np.nan
     return values
 
 
@@ -86,6 +144,10 @@ def read_catalog(path):
                 dict(format="ascii")]
     if path.suffix.lower() in (".fits", ".fit", ".gz"):
         attempts.insert(0, attempts.pop(2))
+    with open(path, "rb") as fh:
+        head = fh.read(4096).lstrip()
+    if head.startswith(b"<") and b"VOTABLE" in head.upper() or path.suffix.lower() in (".vot", ".votable", ".xml"):
+        attempts = [dict(format="votable")]  # XML: never read it as CSV text
     for kwargs in attempts:
         try:
             table = Table.read(path, **kwargs)
@@ -100,8 +162,8 @@ def read_catalog(path):
 def positions_from_table(table, *, shape, wcs=None, one_based: bool = False) -> SourcePositions:
     """Pixel positions of a catalogue's rows, each validated.
 
-    World columns (``ra``/``dec``, degrees unless the column has a unit) are
-    preferred when present; otherwise pixel columns ``x``/``y`` (0-based, or
+    World columns (``ra``/``dec``, degrees unless the column has a unit, or
+    sexagesimal text: RA in hours ``10:21:33.5``, Dec in degrees) are preferred when present; otherwise pixel columns ``x``/``y`` (0-based, or
     1-based FITS/ds9 convention with ``one_based=True``).
 
     Parameters
@@ -117,7 +179,7 @@ def positions_from_table(table, *, shape, wcs=None, one_based: bool = False) -> 
     Returns
     -------
     SourcePositions
-        Rows with NaN coordinates, duplicates (same pixel position to 0.01 px)
+        Rows with blank or NaN coordinates, duplicates (same pixel position to 0.01 px)
         or positions outside the map are marked skipped with the reason.
 
     Raises
@@ -130,7 +192,8 @@ def positions_from_table(table, *, shape, wcs=None, one_based: bool = False) -> 
     x_col, y_col = _find(columns, X_NAMES), _find(columns, Y_NAMES)
     ra = dec = None
     if ra_col and dec_col:
-        ra, dec = _as_degrees(table[ra_col]), _as_degrees(table[dec_col])
+        ra, dec = _as_degrees(table[ra_col], hours=True), _as_degrees(table[dec_col])
+        blank = _blank(table[ra_col]) | _blank(table[dec_col])
         if wcs is None:
             raise AstrocleanValueError(f"the catalogue gives world coordinates ({ra_col}, {dec_col}) but the map "
                                        "has no WCS; give pixel columns x,y instead or a map with a celestial WCS")
@@ -141,17 +204,30 @@ def positions_from_table(table, *, shape, wcs=None, one_based: bool = False) -> 
             x[finite], y[finite] = wcs.celestial.all_world2pix(ra[finite], dec[finite], 0, quiet=True)
         unprojectable = finite & ~(np.isfinite(x) & np.isfinite(y))
         positions = validate_positions(x, y, shape=shape, ra=ra, dec=dec)
-        positions.status[unprojectable] = "skipped: outside the map (not on its projection)"
-        return positions
+        positions = _mark(positions, unprojectable, "skipped: outside the map (not on its projection)")
+        return _mark(positions, blank, f"skipped: blank {ra_col}/{dec_col} cell")
     elif x_col and y_col:
-        x = np.asarray(table[x_col], dtype=float) - (1.0 if one_based else 0.0)
-        y = np.asarray(table[y_col], dtype=float) - (1.0 if one_based else 0.0)
+        x = _as_float(table[x_col], x_col) - (1.0 if one_based else 0.0)
+        y = _as_float(table[y_col], y_col) - (1.0 if one_based else 0.0)
+        blank = _blank(table[x_col]) | _blank(table[y_col])
         if wcs is not None:
             ra, dec = (np.asarray(v) for v in wcs.celestial.all_pix2world(x, y, 0))
     else:
-        raise AstrocleanValueError(f"catalogue columns {columns} hold no positions; name them ra,dec (degrees) "
-                                   "or x,y (0-based pixels)")
-    return validate_positions(x, y, shape=shape, ra=ra, dec=dec)
+        raise AstrocleanValueError(f"catalogue columns {columns} hold no positions; name them ra,dec (degrees, "
+                                   "or sexagesimal text) or x,y (0-based pixels)")
+    positions = validate_positions(x, y, shape=shape, ra=ra, dec=dec)
+    return _mark(positions, blank, f"skipped: blank {x_col}/{y_col} cell")
+
+
+def _mark(positions, where, reason) -> "SourcePositions":
+    """``positions`` with rows ``where`` skipped for ``reason`` (a new status array: no truncated text)."""
+    import dataclasses
+
+    if not np.any(where):
+        return positions
+    status = positions.status.astype(object)
+    status[where] = reason
+    return dataclasses.replace(positions, status=status.astype(str))
 
 
 def validate_positions(x, y, *, shape, ra=None, dec=None) -> SourcePositions:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 
 @dataclass(frozen=True)

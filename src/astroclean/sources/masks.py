@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 __all__ = [
     "MaskTable", "DEFAULT_MASK_TABLES", "NOMINAL_FWHM_ARCSEC", "PIXEL_SCALE_ARCSEC", "SnrMeasurement",

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..background import MAD_TO_SIGMA
-from ..errors import AstrocleanValueError
+from astroclean.background import MAD_TO_SIGMA
+from astroclean.errors import AstrocleanValueError
+from astroclean.inference.normalisers import register_normaliser
 
 DESCRIPTION = ("per cutout, linear: x = (cutout - offset) / scale with offset = median of the valid (not hole, "
                "finite) pixels and scale = max(1.4826 MAD of the valid pixels, 0.1 x their std, min_scale), 1 when "
@@ -117,3 +118,6 @@ def denormalise(y, offset, scale) -> np.ndarray:
         raise AstrocleanValueError(f"y must be (N, S, S) with offset and scale of shape (N,), got {y.shape}, "
                                    f"{offset.shape}, {scale.shape}")
     return y * scale[:, None, None] + offset[:, None, None]
+
+
+register_normaliser("cutout-linear", normalise_cutouts, description=DESCRIPTION)

@@ -33,9 +33,9 @@ import warnings
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
-from ..image import native_float
-from ..metrics.photometry import aperture_flux
+from astroclean.errors import AstrocleanValueError
+from astroclean.image import native_float
+from astroclean.photometry import aperture_flux, pixel_scale_arcsec  # noqa: F401  (pixel_scale_arcsec re-exported)
 
 __all__ = ["measure_sources", "pixel_scale_arcsec", "radius_label", "DEFAULT_RADII", "DEFAULT_ANNULUS"]
 
@@ -93,15 +93,6 @@ def _hole_encircled_energy(psf, hole, x, y, radii, subsample):
     my = np.tile(np.arange(x.size) * side + half + (y - y0), radii.size)
     ee, _ = aperture_flux(mosaic, mx, my, np.repeat(radii, x.size), subsample=subsample)
     return ee.reshape(radii.size, x.size)  # the stamp holds its share of 1 Jy: EE relative to the total flux
-
-
-def pixel_scale_arcsec(wcs) -> float | None:
-    """Mean pixel scale (arcsec) of a celestial WCS; None without one."""
-    if wcs is None or not wcs.has_celestial:
-        return None
-    from astropy.wcs.utils import proj_plane_pixel_scales
-
-    return float(np.mean(proj_plane_pixel_scales(wcs.celestial))) * 3600.0
 
 
 def _check_pixel_scale(psf, wcs):
@@ -194,7 +185,7 @@ def measure_sources(image, background, x, y, *, psf, radii=DEFAULT_RADII, radii_
         Source centres in pixels (0-based, column and row).
     psf : object
         With ``encircled_energy(radius_pixels) -> fraction`` and
-        ``pixel_scale_arcsec`` (e.g. :func:`astroclean.simulate.far_infrared.load_pacs_psf`).
+        ``pixel_scale_arcsec`` (e.g. :func:`astroclean.sources.simulate.maps.load_pacs_psf`).
     radii : sequence of float
         Aperture radii in pixels (default :data:`DEFAULT_RADII`).
     radii_arcsec : sequence of float, optional

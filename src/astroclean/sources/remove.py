@@ -29,15 +29,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
-from ..image import as_image
-from .catalog import SourcePositions, positions_from_table, validate_positions
-from .cutouts import PasteAccumulator, cutout_origin, extract_cutouts
-from .masks import DEFAULT_MASK_TABLES, MaskTable, find_neighbours, hole_masks, measure_snr
+from astroclean.background import robust_sigma
+from astroclean.tasks import Result
+from astroclean.errors import AstrocleanValueError
+from astroclean.image import as_image, like_input
+from astroclean.sources.catalog import SourcePositions, positions_from_table, validate_positions
+from astroclean.sources.cutouts import PasteAccumulator, cutout_origin, extract_cutouts
+from astroclean.sources.masks import DEFAULT_MASK_TABLES, MaskTable, find_neighbours, hole_masks, measure_snr
 
 
 @dataclass(frozen=True)
-class SourceRemovalResult:
+class SourceRemovalResult(Result):
     """What :func:`remove_compact_sources` returns, whatever the options.
 
     Attributes
@@ -63,6 +65,60 @@ class SourceRemovalResult:
     table: object
     model: str
     meta: dict = field(default_factory=dict)
+
+    #: Suffixes of the three products (after the input's stem), as ``astroclean sources`` names them.
+    SUFFIXES = ("_nosources.fits", "_sources.fits", "_photometry.ecsv")
+
+    def extensions(self, header=None) -> list:
+        """The source-free map (``BACKGROUND``), what was removed (``SOURCES``) and the ``HOLE`` mask."""
+        return [("BACKGROUND", np.asarray(self.background), header), ("SOURCES", self.sources, header),
+                ("HOLE", self.hole.astype(np.uint8), header, None)]  # a mask: no BUNIT
+
+    def write(self, path, *, header=None, primary_header=None, overwrite: bool = False) -> tuple:
+        """Write the three products of ``astroclean sources`` for the stem ``path`` (``out/map`` ->
+        ``out/map_nosources.fits``, ``out/map_sources.fits``, ``out/map_photometry.ecsv``); returns their paths."""
+        from pathlib import Path
+
+
+        paths = tuple(Path(f"{path}{suffix}") for suffix in self.SUFFIXES)
+        return self.write_products(paths, header=header, primary_header=primary_header, overwrite=overwrite)
+
+    def write_products(self, paths, *, header=None, primary_header=None, overwrite: bool = False) -> tuple:
+        """Write the three products to the given ``paths`` (map, sources + hole, photometry table)."""
+        from astroclean.io import write_fits
+        from astroclean.io.write import atomic_write
+
+        background, sources, hole = self.extensions(header)
+        write_fits(paths[0], [background], primary_header=primary_header, provenance=self.provenance,
+                   overwrite=overwrite)
+        write_fits(paths[1], [sources, hole], primary_header=primary_header, provenance=self.provenance,
+                   overwrite=overwrite)
+        table = self.table.copy(copy_data=False)
+        table.meta.update({f"astroclean_{k}": v for k, v in self.provenance.items() if v is not None})
+        for name in table.colnames:
+            if table[name].dtype == object:
+                table[name] = np.asarray(table[name], dtype=str)
+
+        def write_table(tmp):  # the rows' checksum goes into the meta: --resume verifies the table it skips
+            table.meta.pop("astroclean_datasum", None)
+            table.write(tmp, format="ascii.ecsv", overwrite=True)
+            table.meta["astroclean_datasum"] = rows_sha256(tmp)
+            table.write(tmp, format="ascii.ecsv", overwrite=True)
+
+        atomic_write(paths[2], write_table, overwrite=overwrite)
+        return tuple(paths)
+
+
+def rows_sha256(path) -> str:
+    """sha256 of an ECSV file's data lines (everything after its ``#`` header): the table's checksum."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for line in fh:
+            if not line.startswith(b"#"):
+                digest.update(line)
+    return digest.hexdigest()
 
 
 def _as_positions(positions, shape, wcs) -> SourcePositions:
@@ -93,34 +149,31 @@ def _mask_table(card, band, mode):
     return DEFAULT_MASK_TABLES[key]
 
 
-def load_source_model(model="pacs-blue", *, device=None):
-    """The network (eval mode, on ``device``) of a registered compact-source model, or a given module."""
-    from ..inference.device import select_device
-    from ..models import create_model
+def load_source_model(model="pacs-blue", *, device=None, batch_size: int = 64):
+    """A :class:`~astroclean.inference.Predictor` of a compact-source model: a registered name, a module with
+    a card, or a Predictor (returned as it is)."""
+    from astroclean.inference import Predictor
+    from astroclean.models import check_model_task, create_model
 
-    device = select_device(device)
+    if isinstance(model, Predictor):
+        return model
     net = create_model(model) if isinstance(model, str) else model
-    if getattr(net, "card", None) is None or net.card.task not in ("sources", "any"):
-        raise AstrocleanValueError(f"model {getattr(net, 'card', None) and net.card.name!r} is not a compact-source "
-                                   "model; pick one with task 'sources' from `astroclean models`")
-    return net.to(device).eval(), device
+    card = getattr(net, "card", None)
+    if card is None:
+        raise AstrocleanValueError("the given module has no model card; build it with astroclean.models.create_model")
+    if card.task not in ("sources", "any"):
+        check_model_task(card.name, "sources", what="compact-source")  # raises, naming the compact-source models
+    return Predictor(net, device=device, activation="none", batch_size=batch_size)
 
 
-def predict_backgrounds(net, data, hole, *, device, min_scale=None, batch_size=64) -> np.ndarray:
+def predict_backgrounds(predictor, data, hole, *, min_scale=None) -> np.ndarray:
     """Network background (N, s, s) in map units for cutouts ``data`` with holes ``hole`` (True = masked)."""
-    import torch
+    from astroclean.sources.normalise import denormalise, normalise_cutouts
 
-    from .normalise import denormalise, normalise_cutouts
-
-    out = np.empty(data.shape, np.float32)
-    for start in range(0, len(data), batch_size):
-        sl = slice(start, start + batch_size)
-        x, valid, offset, scale = normalise_cutouts(data[sl], hole[sl] | ~np.isfinite(data[sl]),
-                                                    min_scale=None if min_scale is None else min_scale)
-        with torch.inference_mode():
-            y = net(torch.from_numpy(x).to(device), torch.from_numpy(valid).to(device))
-        out[sl] = denormalise(y[:, 0].float().cpu().numpy(), offset, scale)
-    return out
+    if len(data) == 0:
+        return np.empty(data.shape, np.float32)
+    x, valid, offset, scale = normalise_cutouts(data, hole | ~np.isfinite(data), min_scale=min_scale)
+    return denormalise(predictor.cutouts(x, valid)[:, 0], offset, scale)
 
 
 def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", band=None, mode="scan", error=None,
@@ -139,7 +192,7 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
         the table with the reason.
     wcs : astropy.wcs.WCS, optional
         Needed for world coordinates (taken from an Image when not given).
-    model : str or torch.nn.Module
+    model : str, torch.nn.Module or astroclean.inference.Predictor
         A registered compact-source model (``astroclean models``).
     band, mode : str
         PACS band ("blue", "green", "red") and mode ("scan", "chopnod") of the
@@ -174,8 +227,8 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
     wcs = wcs if wcs is not None else img.wcs
     data = np.where(img.mask, np.nan, img.data).astype(np.float32)
     pos = _as_positions(positions, data.shape, wcs)
-    net, device = load_source_model(model, device=device)
-    card = net.card
+    predictor = load_source_model(model, device=device, batch_size=batch_size)
+    card = predictor.card
     band = band or (card.extra or {}).get("band", "blue")
     table = _mask_table(card, band, mode)
     use = np.flatnonzero(pos.usable)
@@ -184,7 +237,7 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
                       peak_radius=table.peak_radius).snr
     radius = table.radius(np.nan_to_num(snr, nan=0.0)).astype(float)
     finite = data[np.isfinite(data)]
-    noise = 1.4826 * float(np.median(np.abs(finite - np.median(finite)))) if finite.size else None
+    noise = robust_sigma(finite) if finite.size else None
     accumulator = PasteAccumulator(data.shape)
     origin = cutout_origin(x, y, size=size) if len(use) else np.zeros((0, 2), np.int64)
     neighbours = find_neighbours(x, y, radius, origin, size=size) if len(use) > 1 else [None] * len(use)
@@ -194,7 +247,7 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
         cut = extract_cutouts(data, x[sl], y[sl], size=size)
         holes = hole_masks((size, size), cut.centre, radius[sl], neighbours=neighbours[sl])
         t0 = time.perf_counter()
-        predicted = predict_backgrounds(net, cut.data, holes, device=device, min_scale=noise, batch_size=batch_size)
+        predicted = predict_backgrounds(predictor, cut.data, holes, min_scale=noise)
         t_net += time.perf_counter() - t0
         accumulator.add(predicted, holes & np.isfinite(cut.data), cut.origin)
     filled, covered = accumulator.result()
@@ -216,13 +269,60 @@ def remove_compact_sources(image, positions, *, wcs=None, model="pacs-blue", ban
         rows = _photometry(rows, use, data, background, x, y, band=band, error=error, img=img, wcs=wcs,
                            covered=covered, radius=radius, snr=snr)
     meta["seconds"] = time.perf_counter() - start
+    provenance = {"task": "sources", "model": card.name, "model_sha256": card.sha256, "band": band, "mode": mode}
+    set_units(rows, img.unit)
+    background = like_input(background, image)  # an NDData/CCDData or numpy.ma map in: the same type out
     return SourceRemovalResult(background=background, sources=removed, hole=covered, table=rows,
-                               model=card.name, meta=meta)
+                               model=card.name, meta=meta, provenance=provenance)
+
+
+def flux_unit(bunit):
+    """The unit of a flux summed over pixels of a map in ``bunit`` (``Jy/pixel`` -> ``Jy``); None if unknown."""
+    import astropy.units as u
+
+    if not bunit:
+        return None
+    try:
+        unit = u.Unit(str(bunit).replace("pixel", "pix"), parse_strict="raise")
+    except ValueError:
+        return None
+    return (unit * u.pix).decompose(bases=[u.Jy]) if unit.is_equivalent(u.Jy / u.pix) else unit * u.pix
+
+
+def set_units(table, bunit) -> None:
+    """Give every numeric column of a photometry table its unit (in place): pixel positions and radii in pix,
+    ra/dec in deg, fluxes in the map's unit times pixels (Jy for Jy/pixel maps), annulus statistics in the map's
+    unit, SNR and encircled energies dimensionless; ``id`` and counts (``n_annulus``) stay plain integers, text
+    columns text. The ECSV product then carries the units; read it with ``QTable.read`` for Quantities."""
+    import astropy.units as u
+
+    pixel_unit = None
+    if bunit:
+        try:
+            pixel_unit = u.Unit(str(bunit).replace("pixel", "pix"), parse_strict="raise")
+        except ValueError:
+            pixel_unit = None
+    flux = flux_unit(bunit)
+    for name in table.colnames:
+        column = table[name]
+        if column.dtype.kind not in "f":  # id, status, counts (n_annulus: an integer, as a QTable keeps it)
+            continue
+        if name in ("x", "y", "mask_radius"):
+            column.unit = u.pix
+        elif name in ("ra", "dec"):
+            column.unit = u.deg
+        elif name.startswith("flux"):
+            column.unit = flux if flux is not None else u.dimensionless_unscaled
+        elif name.startswith("annulus_"):
+            column.unit = pixel_unit if pixel_unit is not None else u.dimensionless_unscaled
+        else:  # snr, ee_*: ratios
+            column.unit = u.dimensionless_unscaled
 
 
 def _photometry(rows, use, data, background, x, y, *, band, error, img, wcs, covered, radius, snr):
-    from ..simulate.far_infrared_psf import load_pacs_psf
-    from .photometry import measure_sources, pixel_scale_arcsec
+    from astroclean.instruments.pacs import load_pacs_psf
+    from astroclean.photometry import pixel_scale_arcsec
+    from astroclean.sources.photometry import measure_sources
 
     if error is None and img.variance is not None:
         error = np.sqrt(img.variance)
@@ -233,6 +333,13 @@ def _photometry(rows, use, data, background, x, y, *, band, error, img, wcs, cov
         if name in skip:
             continue
         column = np.asarray(phot[name])
+        if column.dtype.kind in "iu":  # counts stay integers: blank (masked) for skipped sources, never text
+            from astropy.table import MaskedColumn
+
+            values = np.zeros(len(rows), dtype=np.int64)
+            values[use] = column
+            rows[name] = MaskedColumn(values, mask=~np.isin(np.arange(len(rows)), use))
+            continue
         full = np.full(len(rows), np.nan) if column.dtype.kind == "f" else np.full(len(rows), "", dtype=object)
         full[use] = column
         if name in ("status", "flag"):

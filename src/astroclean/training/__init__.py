@@ -3,8 +3,8 @@
 >>> from astroclean.training import TrainConfig, train_detector   # doctest: +SKIP
 """
 
-from .export import export_model
-from .loop import TrainConfig, train_detector
-from .losses import detection_loss
+from astroclean.training.export import export_model
+from astroclean.training.loop import TrainConfig, train_detector
+from astroclean.training.losses import detection_loss
 
 __all__ = ["TrainConfig", "train_detector", "detection_loss", "export_model"]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
-from ..io.write import atomic_write
-from ..models.card import ModelCard
-from ..models.registry import file_sha256
+from astroclean.io.write import atomic_write
+from astroclean.models.card import ModelCard
+from astroclean.io.paths import file_sha256
 
 
 def export_model(model, card: ModelCard, *, directory, overwrite: bool = False) -> ModelCard:
@@ -34,7 +34,7 @@ def training_time_text(minutes: float, device) -> str:
     """``"19.6 min on cpu (2 threads)"``: the card's ``training_time``."""
     import torch
 
-    from ..inference.device import select_device
+    from astroclean.inference.device import select_device
 
     dev = select_device(device)
     where = f"{dev.type} ({torch.get_num_threads()} threads)" if dev.type == "cpu" else str(dev)

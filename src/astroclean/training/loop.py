@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from ..errors import AstrocleanValueError
-from ..inference.device import select_device
-from ..models.registry import build_architecture
-from .losses import detection_loss
+from astroclean.errors import AstrocleanValueError
+from astroclean.inference.device import select_device
+from astroclean.models.registry import build_architecture
+from astroclean.training.losses import detection_loss
 
 
 @dataclass(frozen=True)

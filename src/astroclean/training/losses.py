@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 KINDS = ("bce", "bce+dice", "focal", "focal+dice")
 

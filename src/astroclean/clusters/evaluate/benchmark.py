@@ -50,7 +50,7 @@ def throughput(net, x, *, threads=2, n=1024):
 
 
 def run_benchmark(sets_dir, outdir, *, model="wfc3-m83", data_dir=None, n_colour_mocks=3000, threads=2,
-                  legus=True, seed=2024):
+                  legus=True, rng=2024):
     t_start = time.time()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +101,7 @@ def run_benchmark(sets_dir, outdir, *, model="wfc3-m83", data_dir=None, n_colour
     figures.scatter_truth(net_pos, cls, tpos, outdir / "estimates_vs_truth.png")
     if legus:
         result["legus"] = legus_checks(net, k, cal, outdir, data_dir=data_dir, n_colour_mocks=n_colour_mocks,
-                                       seed=seed, scale=scale)
+                                       rng=rng, scale=scale)
     result["targets"] = verdicts(result)
     result["seconds"] = round(time.time() - t_start, 1)
     (outdir / "summary.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
@@ -109,7 +109,8 @@ def run_benchmark(sets_dir, outdir, *, model="wfc3-m83", data_dir=None, n_colour
     return result
 
 
-def legus_checks(net, k, cal, outdir, *, data_dir=None, n_colour_mocks=3000, seed=2024, scale=None):
+def legus_checks(net, k, cal, outdir, *, data_dir=None, n_colour_mocks=3000, rng=2024, scale=None):
+    seed = int(rng)
     lg = load_legus(data_dir)
     real = np.stack([lg["mag"][:, 0] - lg["mag"][:, 1], lg["mag"][:, 1] - lg["mag"][:, 2]], 1)
     mock, mock_age = mock_colours(n_colour_mocks, rng=seed)

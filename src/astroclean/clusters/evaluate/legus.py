@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...simulate._util import resolve_data_dir
+from ...simulate.common import resolve_data_dir
 from ..simulate.mocks import PRIORS, _background
 from ..simulate.population import draw_population
 from ..simulate.render import PIXEL_SCALE, add_noise, convolve_psf, eff_image, load_psfs

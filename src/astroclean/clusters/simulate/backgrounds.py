@@ -26,7 +26,7 @@ import numpy as np
 from astropy.io import fits
 from scipy import ndimage as ndi
 
-from ...simulate._util import resolve_data_dir
+from ...simulate.common import resolve_data_dir
 from ..stellar import ccm89
 from ..tables import PC_PER_ARCSEC_M83, tables
 from .population import draw_population

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ...errors import AstrocleanValueError
-from ...simulate._util import as_rng
+from ...simulate.common import as_rng
 from ..tables import PC_PER_ARCSEC_M83, tables
 from .backgrounds import SPLITS, aegis_galaxies, real_cutout, synthetic_disc
 from .population import draw_population

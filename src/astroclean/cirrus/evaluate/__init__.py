@@ -1,0 +1,1 @@
+"""Galactic cirrus (issues 11 and 12)."""

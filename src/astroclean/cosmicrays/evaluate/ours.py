@@ -1,0 +1,204 @@
+"""astroclean's own cosmic-ray models behind the benchmark's :class:`~astroclean.cosmicrays.evaluate.peers.Detector` protocol.
+
+``"astroclean:<model>"`` runs one model: score = its probability, detect =
+probability at or above the model card's threshold (exactly what
+:func:`~astroclean.cosmicrays.detect_cosmic_rays` flags). ``"astroclean:auto"``
+picks the model a user would pick for the instrument: ``"space"`` for the
+space flavour, ``"ground"`` otherwise (the harness calls
+:meth:`AutoAstrocleanDetector.for_flavour`).
+
+A model without trained weights (an architecture variant such as
+``"unet-bn"``) is unavailable unless asked for with ``allow_untrained=True``,
+and its :meth:`describe` says ``untrained``: such numbers test plumbing, they
+are never results.
+
+Registering (done by :func:`register_ours`, which the harness calls) adds
+``astroclean:ground``, ``astroclean:space`` and ``astroclean:auto`` to
+:func:`~astroclean.cosmicrays.evaluate.peers.list_detectors`.
+
+Example
+-------
+>>> import numpy as np
+>>> from astroclean.cosmicrays.evaluate.ours import AstrocleanDetector
+>>> det = AstrocleanDetector("unet-bn", allow_untrained=True)   # random weights: plumbing only
+>>> image = np.random.default_rng(0).normal(100.0, 5.0, (64, 64)).astype("f4")
+>>> det.score(image).shape, det.describe()["untrained"]
+((64, 64), True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from astroclean.errors import AstrocleanError, AstrocleanValueError
+from astroclean.models.registry import check_model_task
+from astroclean.image import as_image
+from astroclean.cosmicrays.evaluate.peers import Detector, get_detector, list_detectors, register_detector
+
+__all__ = ["AstrocleanDetector", "AutoAstrocleanDetector", "AUTO_MODELS", "register_ours", "make_ours"]
+
+#: The model ``astroclean:auto`` uses for each benchmark flavour.
+AUTO_MODELS = {"space": "space", "ground": "ground", "crowded": "ground"}
+PREFIX = "astroclean:"
+
+
+class AstrocleanDetector(Detector):
+    """One astroclean cosmic-ray model as a benchmark detector.
+
+    Parameters
+    ----------
+    model : str
+        A registered model name (``astroclean models``).
+    threshold : float, optional
+        Operating point; default the model card's ``default_threshold``.
+    device : str, optional
+    tile : int
+        Tile core size of the predictor.
+    allow_untrained : bool
+        Let a model without trained weights run (plumbing tests only).
+    name : str, optional
+        Default ``"astroclean:<model>"``.
+    """
+
+    family = "astroclean"
+    requires = ("torch",)
+    distribution = "astroclean"
+
+    def __init__(self, model, *, threshold=None, device=None, tile=1024, allow_untrained=False, name=None):
+        self.model, self.device, self.tile = str(model), device, int(tile)
+        self.allow_untrained = bool(allow_untrained)
+        self.name = name or f"{PREFIX}{self.model}"
+        if threshold is not None and not 0 < float(threshold) < 1:
+            raise AstrocleanValueError(f"threshold must be in (0, 1), got {threshold}")
+        self._threshold = threshold
+        self._detector = None
+
+    def _card(self):
+        from astroclean.models import get_card
+
+        return get_card(self.model)
+
+    def _check(self):
+        try:
+            card = self._card()
+        except AstrocleanError as exc:
+            return False, f"model {self.model!r} is not available: {exc}"
+        try:
+            check_model_task(self.model, "cosmicrays", what="cosmic-ray")
+        except AstrocleanError as exc:
+            return False, str(exc)
+        if card.weights_file is None and not self.allow_untrained:
+            return False, f"model {self.model!r} has no trained weights (architecture only)"
+        return True, ""
+
+    @property
+    def threshold(self):
+        if self._threshold is not None:
+            return float(self._threshold)
+        try:
+            return float(self._card().default_threshold)
+        except AstrocleanError:
+            return None
+
+    @property
+    def untrained(self) -> bool:
+        try:
+            return self._card().weights_file is None
+        except AstrocleanError:
+            return False
+
+    def parameters(self):
+        out = {"model": self.model, "threshold": self.threshold, "untrained": self.untrained}
+        try:
+            out["sha256"] = self._card().sha256
+        except AstrocleanError:
+            pass
+        return out
+
+    def load(self):
+        from astroclean.cosmicrays import CosmicRayDetector
+
+        if self._detector is None:
+            self._detector = CosmicRayDetector(self.model, device=self.device, tile=self.tile,
+                                               allow_untrained=self.allow_untrained)
+
+    def _run(self, prep):
+        self.load()
+        image = as_image(prep.data, mask=prep.mask, variance=prep.variance, saturation=prep.saturation,
+                         gain=prep.gain, read_noise=prep.read_noise)
+        return self._detector.detect(image, threshold=self.threshold)
+
+    def _score(self, prep):
+        return self._run(prep).probability
+
+    def _detect(self, prep):
+        return self._run(prep).cr_mask
+
+    def mask_from_score(self, score: np.ndarray) -> np.ndarray:
+        """The :meth:`detect` mask from a :meth:`score` map (no second network pass)."""
+        with np.errstate(invalid="ignore"):
+            return np.asarray(score) >= self.threshold
+
+
+class AutoAstrocleanDetector(Detector):
+    """``astroclean:auto``: the shipped model for the instrument (see :data:`AUTO_MODELS`).
+
+    Called directly (without a flavour) it uses the ``"ground"`` model, as
+    :func:`~astroclean.cosmicrays.detect_cosmic_rays` does by default.
+    """
+
+    family = "astroclean"
+    requires = ("torch",)
+    distribution = "astroclean"
+    name = PREFIX + "auto"
+
+    def __init__(self, *, models=None, **options):
+        self.models = dict(AUTO_MODELS if models is None else models)
+        self.options = options
+        self._members = {}
+
+    def for_flavour(self, flavour) -> AstrocleanDetector:
+        """The detector for one benchmark flavour (``"ground"`` for an unknown one)."""
+        model = self.models.get(flavour, "ground")
+        if model not in self._members:
+            self._members[model] = AstrocleanDetector(model, name=f"{self.name}[{model}]", **self.options)
+        return self._members[model]
+
+    def _check(self):
+        for model in sorted(set(self.models.values())):
+            ok, reason = AstrocleanDetector(model, **self.options).available()
+            if not ok:
+                return False, reason
+        return True, ""
+
+    def parameters(self):
+        return {"models": ",".join(f"{k}={v}" for k, v in self.models.items())}
+
+    def _score(self, prep):
+        return self.for_flavour("ground")._score(prep)
+
+    def _detect(self, prep):
+        return self.for_flavour("ground")._detect(prep)
+
+
+def make_ours(name: str, **options) -> Detector:
+    """``"astroclean:auto"`` or ``"astroclean:<model>"`` (any registered model; an explicitly
+    named architecture variant is allowed to run untrained)."""
+    model = name[len(PREFIX):] if name.startswith(PREFIX) else name
+    if model == "auto":
+        return AutoAstrocleanDetector(**options)
+    if name in list_detectors():
+        return get_detector(name, **options)
+    options.setdefault("allow_untrained", True)
+    return AstrocleanDetector(model, **options)
+
+
+def register_ours() -> None:
+    """Add ``astroclean:ground``, ``astroclean:space`` and ``astroclean:auto`` to the detector registry
+    (idempotent)."""
+    known = set(list_detectors())
+    for model in ("ground", "space"):
+        if PREFIX + model not in known:
+            register_detector(PREFIX + model, lambda _m=model, **o: AstrocleanDetector(_m, **o))
+    if PREFIX + "auto" not in known:
+        register_detector(PREFIX + "auto", lambda **o: AutoAstrocleanDetector(**o))

@@ -1,0 +1,1 @@
+"""Cluster benchmark: held-out mocks, classical baseline, LEGUS checks."""

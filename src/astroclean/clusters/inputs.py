@@ -1,0 +1,175 @@
+"""Three-band WFC3/UVIS input: reading, band and unit checks, zero points.
+
+# TODO(floor): ``astroclean.io.read_bands`` / ``astroclean.image.ImageStack`` replace
+# :func:`read_uvis_bands` / :class:`BandStack` when the floor lands; :func:`as_band_stack` already
+# accepts any object with ``data`` (band, y, x), ``bands`` and optional ``zeropoints``, ``wcs``,
+# ``mask`` and ``pixel_scale`` (the floor's ImageStack), so only the reader moves.
+
+Zero points are Vega magnitudes of 1 data unit. From HST headers: ``ZP = -2.5 log10(PHOTFLAM) - 21.10
+- m_ST(Vega)`` with m_ST(Vega) from the vendored throughputs; data in electrons are divided by EXPTIME.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS
+
+from ..errors import AstrocleanFileError, AstrocleanValueError
+from .tables import BANDS, tables
+
+PIVOT_TOLERANCE = 0.03
+
+
+@dataclass(frozen=True)
+class BandStack:
+    """(band, y, x) float32 data in e-/s-like units with per-band Vega zero points."""
+
+    data: np.ndarray
+    bands: tuple
+    zeropoints: tuple
+    mask: np.ndarray | None = None
+    wcs: object = None
+    pixel_scale: float | None = None
+    headers: tuple = field(default_factory=tuple)
+
+
+def photflam_zeropoint(photflam: float, band: str) -> float:
+    """Vega zero point (mag of 1 e-/s) from PHOTFLAM [erg/s/cm2/A per e-/s]."""
+    b = BANDS.index(band)
+    return float(-2.5 * np.log10(photflam) - 21.10 - tables().st_mag_of_vega[b])
+
+
+def model_photflam(band: str) -> float:
+    """PHOTFLAM implied by the vendored throughput of ``band`` (for tests and synthetic headers)."""
+    t = tables()
+    b = BANDS.index(band)
+    lam, thr = t.raw["wavelength"].astype(float), t.raw["throughput"][b].astype(float)
+    h_c = 6.62607015e-27 * 2.99792458e18
+    return float(h_c / (t.raw["hst_area_cm2"] * np.trapezoid(thr * lam, lam)))
+
+
+def _filter_of(header) -> str | None:
+    for key in ("FILTER", "FILTER1", "FILTER2"):
+        value = str(header.get(key, "")).strip().upper()
+        if value.startswith("F") and not value.startswith("FR") and value[1:4].isdigit():
+            return value
+    return None
+
+
+def _filter_from_name(source: str) -> str | None:
+    import re
+    found = re.findall(r"(?<![a-z0-9])(f\d{3}[wmnlx]p?)(?![a-z0-9])", Path(source).name.lower())
+    return found[-1].upper() if found else None
+
+
+def check_band(header, band: str, *, source: str = "") -> None:
+    """Raise when FILTER, PHOTPLAM or (without both) the file name contradict ``band``."""
+    where = f" ({source})" if source else ""
+    filt = _filter_of(header)
+    if filt is None and not header.get("PHOTPLAM") and source:
+        named = _filter_from_name(source)
+        if named is not None and named != band:
+            raise AstrocleanValueError(f"expected band {band}, but the file name says {named}{where} (no FILTER or "
+                                       f"PHOTPLAM in the header); the model needs {', '.join(BANDS)}")
+    if filt is not None and filt != band:
+        raise AstrocleanValueError(f"expected band {band}, but FILTER says {filt}{where}; pass the "
+                                   f"{', '.join(BANDS)} images in that order")
+    plam = header.get("PHOTPLAM")
+    if plam:
+        pivot = float(tables().pivot[BANDS.index(band)])
+        if abs(float(plam) / pivot - 1) > PIVOT_TOLERANCE:
+            raise AstrocleanValueError(f"expected band {band} (pivot {pivot:.0f} A), but PHOTPLAM is {float(plam):.0f} A"
+                                       f"{where}; the model needs F336W, F438W, F814W")
+
+
+def _image_hdu(hdul):
+    for hdu in hdul:
+        if hdu.data is not None and getattr(hdu.data, "ndim", 0) == 2:
+            return hdu
+    raise AstrocleanFileError(f"no 2-D image in {hdul.filename()}")
+
+
+def _zeropoint_from_header(header, band, source):
+    if header.get("PHOTFLAM"):
+        return photflam_zeropoint(float(header["PHOTFLAM"]), band)
+    for key in ("MAGZERO", "MAGZPT", "ZP"):
+        if key in header:
+            return float(header[key])
+    raise AstrocleanValueError(f"no zero point in {source}: no PHOTFLAM, MAGZERO, MAGZPT or ZP keyword; pass "
+                               "zeropoints=(zp336, zp438, zp814) as Vega magnitudes of one data unit")
+
+
+def read_uvis_bands(paths, *, zeropoints=None) -> BandStack:
+    """Read the F336W, F438W, F814W images (one file each, same grid) into a :class:`BandStack`."""
+    paths = list(paths)
+    if len(paths) != 3:
+        raise AstrocleanValueError(f"need three images (F336W, F438W, F814W), got {len(paths)}")
+    planes, zps, headers, wcs = [], [], [], None
+    for band, path in zip(BANDS, paths):
+        try:
+            with fits.open(path) as hdul:
+                hdu = _image_hdu(hdul)
+                header = hdul[0].header.copy()
+                header.update({k: v for k, v in hdu.header.items() if k not in ("", "COMMENT", "HISTORY")})
+                data = hdu.data.astype(np.float32)
+        except OSError as exc:
+            raise AstrocleanFileError(f"cannot read {path}: {exc}") from exc
+        check_band(header, band, source=str(path))
+        unit = str(header.get("BUNIT", "")).strip().upper()
+        if unit in ("ELECTRONS", "ELECTRON") and header.get("EXPTIME"):
+            data = data / float(header["EXPTIME"])
+        elif unit and unit not in ("ELECTRONS/S", "ELECTRON/S", "E-/S", "COUNTS/S") and zeropoints is None:
+            raise AstrocleanValueError(f"unknown unit BUNIT={unit!r} in {path}; the model needs e-/s (or "
+                                       "electrons with EXPTIME); pass zeropoints=... for other units")
+        zps.append(None if zeropoints is not None else _zeropoint_from_header(header, band, str(path)))
+        if planes and data.shape != planes[0].shape:
+            raise AstrocleanValueError(f"{path} has shape {data.shape}, but the first band has {planes[0].shape}; "
+                                       "the bands must be on one grid (drizzle them to a common frame)")
+        if wcs is None:
+            try:
+                w = WCS(header, naxis=2)
+                wcs = w if w.has_celestial else None
+            except Exception:  # noqa: BLE001 - a broken WCS just means x/y positions only
+                wcs = None
+        planes.append(data)
+        headers.append(header)
+    scale = None
+    if wcs is not None:
+        from astropy.wcs.utils import proj_plane_pixel_scales
+        scale = float(np.mean(proj_plane_pixel_scales(wcs)) * 3600)
+    return BandStack(data=np.stack(planes), bands=BANDS, zeropoints=tuple(zeropoints or zps),
+                     wcs=wcs, pixel_scale=scale, headers=tuple(headers))
+
+
+def as_band_stack(stack, *, bands=None, zeropoints=None, pixel_scale=None) -> BandStack:
+    """Accept a BandStack/ImageStack-like object, three paths or a (3, y, x) array."""
+    if isinstance(stack, (list, tuple)) and len(stack) and isinstance(stack[0], (str, bytes)) or \
+            (isinstance(stack, (list, tuple)) and len(stack) and hasattr(stack[0], "__fspath__")):
+        return read_uvis_bands(stack, zeropoints=zeropoints)
+    if hasattr(stack, "data") and hasattr(stack, "bands"):
+        data = np.asarray(stack.data, np.float32)
+        given = tuple(str(b).upper() for b in stack.bands)
+        zps = zeropoints if zeropoints is not None else getattr(stack, "zeropoints", None)
+        mask = getattr(stack, "mask", None)
+        wcs = getattr(stack, "wcs", None)
+        pixel_scale = pixel_scale or getattr(stack, "pixel_scale", None)
+    else:
+        data = np.asarray(stack, np.float32)
+        given = tuple(str(b).upper() for b in (bands or BANDS))
+        zps, mask, wcs = zeropoints, None, None
+    if data.ndim != 3:
+        raise AstrocleanValueError(f"stack data must be (band, y, x), got shape {data.shape}")
+    missing = [b for b in BANDS if b not in given]
+    if missing:
+        raise AstrocleanValueError(f"bands {missing} missing: the model needs {list(BANDS)}, got {list(given)}")
+    order = [given.index(b) for b in BANDS]
+    if zps is None or any(z is None for z in zps):
+        raise AstrocleanValueError("unknown zero points: pass zeropoints=(zp336, zp438, zp814) as Vega magnitudes "
+                                   "of one data unit (for e-/s data: the Vega zero points of the instrument)")
+    zps = tuple(float(zps[i]) for i in order) if len(zps) == len(given) else tuple(float(z) for z in zps)
+    return BandStack(data=data[order], bands=BANDS, zeropoints=zps,
+                     mask=None if mask is None else np.asarray(mask, bool)[order], wcs=wcs, pixel_scale=pixel_scale)

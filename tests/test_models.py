@@ -13,9 +13,14 @@ from astroclean.models.unet import UNet
 @pytest.mark.parametrize("name", list_models())
 def test_every_registered_model_builds_and_runs(name):
     card = get_card(name)
-    if card.architecture["kind"] == "resnet":  # a cutout network: (N, C, h, w) -> (N, K)
+    if card.architecture["kind"] == "resnet":  # an untrained cutout network: (N, C, h, w) -> (N, K)
         net = create_model(name, pretrained=False, in_channels=3, n_outputs=5, widths=(4, 8), blocks=(1, 1))
         assert net(torch.zeros(2, 3, 20, 20)).shape == (2, 5)
+    elif card.outputs.get("kind") in ("regression", "classes"):  # a shipped cutout network, as its card declares
+        net = create_model(name)
+        size = card.inputs.get("cutout", 32)
+        out = net(torch.zeros(2, card.inputs["channels"], size, size))
+        assert out.shape[0] == 2 and torch.isfinite(out).all()
     else:  # a per-pixel network: the output has the input's shape, odd sizes included
         net = create_model(name, pretrained=False, depth=2, width=4)
         out = net(torch.zeros(2, card.inputs.get("channels", 1), 21, 34))   # as many channels as the card declares

@@ -34,7 +34,7 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
 
 #: Modules that register a task when imported (one per slice).
-TASK_MODULES = ("astroclean.cosmicrays.task", "astroclean.sources.task")
+TASK_MODULES = ("astroclean.cosmicrays.task", "astroclean.sources.task", "astroclean.clusters.task")
 
 _TASKS: dict = {}
 
@@ -97,7 +97,8 @@ class Task:
     slice's modules holding ``add_arguments(parser)``, ``batch_spec(args)``,
     ``add_simulate_parser(sub)``, ``add_train_parser(sub)`` and ``add_evaluate_parser(sub)``;
     a function that is absent means the task has no such command). Override the methods
-    instead when that is simpler.
+    instead when that is simpler. A task whose main command is not "many files, one product
+    each" defines ``add_command(subparsers)`` to build it itself.
     """
 
     name = "task"

@@ -35,7 +35,7 @@ from astropy import units as u
 from astropy.table import QTable
 from scipy import ndimage, stats
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 __all__ = ["extract_filaments", "Filaments", "BandSet", "as_band_set", "rebin_factor"]
 
@@ -231,7 +231,7 @@ class Filaments:
 
     def write_segments(self, path, *, full: bool = True, overwrite: bool = False):
         """Write the labelled segment map as FITS (extension ``SEGMENTS``, WCS kept when ``full``)."""
-        from ..io import write_fits
+        from astroclean.io import write_fits
 
         header = None
         if self.wcs is not None and full:

@@ -54,8 +54,8 @@ from astropy import units as u
 from astropy.table import QTable
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from ..errors import AstrocleanValueError
-from .catalog import Filaments, extract_filaments
+from astroclean.errors import AstrocleanValueError
+from astroclean.cirrus.catalog import Filaments, extract_filaments
 
 __all__ = ["measure_colours", "gaussian_colour", "linear_colour", "criterion", "write_catalogue", "METHODS",
            "write_filament_products",
@@ -312,7 +312,7 @@ def write_catalogue(table, path, *, overwrite: bool = False):
     """
     from pathlib import Path
 
-    from ..io import atomic_write
+    from astroclean.io import atomic_write
 
     path = Path(path)
     fmt = _FORMATS.get(path.suffix.lower())
@@ -341,7 +341,7 @@ def write_filament_products(filaments, table, outdir, *, stem: str = "cirrus", i
     ``<stem>_overlay.png`` (on ``image``, a (y, x) array, when given). Returns the paths written."""
     from pathlib import Path
 
-    from . import plots as figures
+    from astroclean.cirrus import plots as figures
 
     outdir = Path(outdir)
     paths = [write_catalogue(table, outdir / f"{stem}_filaments.ecsv", overwrite=overwrite)]

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 __all__ = ["fit_colour_range", "ColourRange"]
 

@@ -4,6 +4,7 @@ Run a task on FITS files (files, quoted globs or folders; many files in-process 
 
     astroclean cosmic exposure.fits -o out/                 cosmic rays in single exposures
     astroclean sources map.fits --detect 5 -o out/          compact sources in far-infrared maps
+    astroclean clusters f336w.fits f438w.fits f814w.fits --catalog c.csv -o out/   star clusters (HST)
 
 Models, simulations with truth, training and benchmarks:
 
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     tasks = list_tasks()
     for task in tasks.values():
-        _add_task_command(sub, task)
+        custom = getattr(task, "add_command", None)  # a task whose command is not "many files" (clusters)
+        custom(sub) if custom else _add_task_command(sub, task)
     models.add_parser(sub)
     for stage, (help_text, hook) in _STAGES.items():
         p = sub.add_parser(stage, help=help_text, description=help_text)

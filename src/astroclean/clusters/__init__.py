@@ -3,6 +3,6 @@
 >>> from astroclean.clusters import infer_cluster_parameters   # doctest: +SKIP
 """
 
-from .api import infer_cluster_parameters
+from astroclean.clusters.api import infer_cluster_parameters
 
 __all__ = ["infer_cluster_parameters"]

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from astropy.table import QTable
 
-from ..errors import AstrocleanValueError
-from .inputs import as_band_stack
-from .model import load_cluster_model, sigma_scale
-from .network import PARAMETERS, decode, normalise_cutouts
-from .tables import M83_DISTANCE_MPC, tables
+from astroclean.errors import AstrocleanValueError
+from astroclean.clusters.inputs import as_band_stack
+from astroclean.clusters.model import load_cluster_model, sigma_scale
+from astroclean.clusters.network import PARAMETERS, decode, normalise_cutouts
+from astroclean.clusters.tables import M83_DISTANCE_MPC, tables
 
 FLAGS = ("ok", "edge", "nan", "off_image")
 PIXEL_SCALE_TOLERANCE = 0.05

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .simulate.render import EXPTIME, MAD_SIGMA
-from .tables import distance_modulus, tables
+from astroclean.clusters.simulate.render import EXPTIME, MAD_SIGMA
+from astroclean.clusters.tables import distance_modulus, tables
 
 APERTURE = 4.0
 ANNULUS = (8.0, 12.0)
@@ -62,7 +62,7 @@ class ClassicalCalibration:
 
 def calibrate(cutouts, truth):
     """Aperture corrections and the CI -> log r_eff relation from training mocks (clusters only)."""
-    from .simulate.population import expected_flux
+    from astroclean.clusters.simulate.population import expected_flux
 
     pos = np.where(truth["is_cluster"] == 1)[0]
     flux, _, ci = aperture_photometry(cutouts[pos])

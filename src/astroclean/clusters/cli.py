@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AstrocleanError, AstrocleanFileError, AstrocleanValueError
+from astroclean.errors import AstrocleanError, AstrocleanFileError, AstrocleanValueError
 
 
 def add_parser(subparsers):
@@ -64,9 +64,9 @@ def read_catalog(path, *, one_based=False, wcs=None):
 
 
 def run_infer(args) -> int:
-    from .api import extract_cutouts, infer_cluster_parameters
-    from .evaluate.figures import cutout_sheet
-    from .inputs import read_uvis_bands
+    from astroclean.clusters.api import extract_cutouts, infer_cluster_parameters
+    from astroclean.clusters.evaluate.figures import cutout_sheet
+    from astroclean.clusters.inputs import read_uvis_bands
 
     out = Path(args.output)
     stem = Path(args.images[1]).name.split(".fits")[0]
@@ -93,7 +93,7 @@ def run_infer(args) -> int:
 
 
 def _model_zp():
-    from .tables import tables
+    from astroclean.clusters.tables import tables
     return tables().zeropoint
 
 
@@ -132,7 +132,7 @@ def add_evaluate_parser(tasks):
 
 
 def run_evaluate(args) -> int:
-    from .evaluate.benchmark import run_benchmark
+    from astroclean.clusters.evaluate.benchmark import run_benchmark
     result = run_benchmark(args.sets, args.output, model=args.model, data_dir=args.data_dir,
                            n_colour_mocks=args.n_colour_mocks, threads=args.threads, legus=not args.no_legus)
     for row in result["targets"]:

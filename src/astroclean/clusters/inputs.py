@@ -18,8 +18,8 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from ..errors import AstrocleanFileError, AstrocleanValueError
-from .tables import BANDS, tables
+from astroclean.errors import AstrocleanFileError, AstrocleanValueError
+from astroclean.clusters.tables import BANDS, tables
 
 PIVOT_TOLERANCE = 0.03
 

@@ -7,9 +7,9 @@ and ``outputs`` (parameter names, units, mixture size K, target standardisation,
 
 from __future__ import annotations
 
-from ..errors import AstrocleanValueError
-from ..models import create_model, get_card
-from ..models.registry import build_architecture
+from astroclean.errors import AstrocleanValueError
+from astroclean.models import create_model, get_card
+from astroclean.models.registry import build_architecture
 
 MODULE = "astroclean.clusters.resnet"
 TINY = {"kind": "cluster-resnet", "module": MODULE, "in_channels": 3, "widths": [8, 16], "blocks": [1, 1],

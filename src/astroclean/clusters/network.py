@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ..inference.normalisers import register_normaliser
-from .simulate.render import EXPTIME, N_READS, READ_NOISE, SKY
+from astroclean.inference.normalisers import register_normaliser
+from astroclean.clusters.simulate.render import EXPTIME, N_READS, READ_NOISE, SKY
 
 PARAMETERS = ("log_age", "log_mass", "log_r_eff", "a_v")
 UNITS = ("dex(yr)", "dex(solMass)", "dex(arcsec)", "mag")

@@ -19,8 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import AstrocleanValueError
-from ..models.registry import register_model
+from astroclean.errors import AstrocleanValueError
+from astroclean.models.registry import register_model
 
 
 class BasicBlock(nn.Module):
@@ -69,7 +69,7 @@ class ClusterResNet(nn.Module):
 def cluster_resnet(in_channels=3, widths=(16, 32, 64, 96), blocks=(1, 1, 1, 1), stem_stride=2, k=3,
                    n_outputs=None) -> ClusterResNet:
     """Cluster ResNet: K-component mixture heads per parameter + cluster logit + S/N"""
-    from .network import n_outputs as count
+    from astroclean.clusters.network import n_outputs as count
     net = ClusterResNet(in_channels, n_outputs or count(k), widths=tuple(widths), blocks=tuple(blocks),
                         stem_stride=stem_stride)
     net.k = k

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .simulate import make_set
+from astroclean.clusters.simulate import make_set
 
 SEEDS = {"train": 0, "val": 1, "test": 1000}
 

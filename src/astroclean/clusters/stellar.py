@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import AstrocleanValueError
+from astroclean.errors import AstrocleanValueError
 
 #: Kroupa (2001) IMF: slopes (dN/dm ∝ m^-alpha) and break masses [Msun]; stars from 0.08 to 120 Msun.
 KROUPA_BREAKS = (0.08, 0.5, 120.0)

@@ -43,7 +43,7 @@ class Tables:
 
 
 def _imf_weights(mini):
-    from .stellar import kroupa_number_and_mass
+    from astroclean.clusters.stellar import kroupa_number_and_mass
     edges = np.concatenate([[mini[0]], 0.5 * (mini[1:] + mini[:-1]), [mini[-1]]])
     return np.array([kroupa_number_and_mass(lo, hi)[0] for lo, hi in zip(edges[:-1], edges[1:])])
 

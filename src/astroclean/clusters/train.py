@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..models.card import ModelCard
-from ..io.paths import file_sha256
-from .model import SMALL, TINY, build_network
-from .network import NOISE_E_PER_S, NORMALISER, PARAMETERS, TARGET_CENTRE, TARGET_SCALE, UNITS, fit_sigma_scale, \
+from astroclean.models.card import ModelCard
+from astroclean.io.paths import file_sha256
+from astroclean.clusters.model import SMALL, TINY, build_network
+from astroclean.clusters.network import NOISE_E_PER_S, NORMALISER, PARAMETERS, TARGET_CENTRE, TARGET_SCALE, UNITS, fit_sigma_scale, \
     loss_terms, normalise_cutouts, standardise
-from .sets import read_set
-from .tables import BANDS
+from astroclean.clusters.sets import read_set
+from astroclean.clusters.tables import BANDS
 
 
 def _targets(truth):

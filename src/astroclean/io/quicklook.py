@@ -107,7 +107,7 @@ def write_quicklook(path, image, *, found=None, positions=None, cleaned=None, ti
     note = "zscale" + (f"; shown binned {factor}x{factor}" if factor > 1 else "")
     fig.suptitle(f"{title}  ({note})" if title else note, fontsize=9)
     fig.tight_layout()
-    from .. import __version__
+    from astroclean import __version__
 
     metadata = {"Software": f"astroclean {__version__}", "ACTASK": task}
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", metadata=metadata), overwrite=overwrite)

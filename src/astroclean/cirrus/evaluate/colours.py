@@ -23,10 +23,10 @@ import numpy as np
 from astropy import units as u
 from astropy.table import QTable
 
-from ...errors import AstrocleanValueError
-from ..catalog import extract_filaments
-from ..colours import measure_colours
-from ..simulate.squares import get_scenario, gaussian_background, inject_squares, load_sdss_background, source_mask
+from astroclean.errors import AstrocleanValueError
+from astroclean.cirrus.catalog import extract_filaments
+from astroclean.cirrus.colours import measure_colours
+from astroclean.cirrus.simulate.squares import get_scenario, gaussian_background, inject_squares, load_sdss_background, source_mask
 
 __all__ = ["run_study", "summarise", "report", "ESTIMATES", "add_parser"]
 
@@ -195,8 +195,8 @@ def _md_table(table) -> str:
 
 def report(rows, summary, outdir, *, overwrite: bool = False, command: str = "") -> Path:
     """Write rows, summary tables (ECSV + Markdown) and the plots into ``outdir``; returns summary.md."""
-    from ...io import check_writable
-    from .. import plots
+    from astroclean.io import check_writable
+    from astroclean.cirrus import plots
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -271,9 +271,9 @@ def inversion_study(outdir, *, n_target: int = 300, n_mocks: int = 3000, sb_rang
     ``inversion.md``, ``inversion.ecsv`` (S3 and S4 rows) and
     ``inversion_colour_colour.png``; returns the numbers.
     """
-    from ...io import check_writable
-    from .. import plots
-    from ..inversion import fit_colour_range
+    from astroclean.io import check_writable
+    from astroclean.cirrus import plots
+    from astroclean.cirrus.inversion import fit_colour_range
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -338,9 +338,9 @@ def real_field(outdir, *, data_dir=None, sb_limit: float = 27.0, min_bins: int =
     """
     from scipy import ndimage
 
-    from .. import plots
-    from ..colours import write_catalogue
-    from ..inversion import fit_colour_range
+    from astroclean.cirrus import plots
+    from astroclean.cirrus.colours import write_catalogue
+    from astroclean.cirrus.inversion import fit_colour_range
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -400,7 +400,7 @@ def real_field(outdir, *, data_dir=None, sb_limit: float = 27.0, min_bins: int =
             "r_i_gaussian_err", "g_r_linear", "r_i_linear", "criterion_gaussian", "g_r_gaussian_flag", "flags"]
     lines += ["", _md_table(table[cols])]
     md = outdir / "real.md"
-    from ...io import check_writable
+    from astroclean.io import check_writable
 
     check_writable(md, overwrite=overwrite)
     md.write_text("\n".join(lines) + "\n")

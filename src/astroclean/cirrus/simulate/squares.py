@@ -54,8 +54,8 @@ from astropy import units as u
 from astropy.table import QTable
 from scipy import ndimage
 
-from ...errors import AstrocleanFileError, AstrocleanValueError
-from ..catalog import BandSet
+from astroclean.errors import AstrocleanFileError, AstrocleanValueError
+from astroclean.cirrus.catalog import BandSet
 
 __all__ = ["SCENARIOS", "Scenario", "STRIPE82_DEPTH", "SDSS_GAINS", "inject_squares", "gaussian_background",
            "load_sdss_background", "source_mask", "background_for", "add_parser"]
@@ -309,7 +309,7 @@ def add_parser(subparsers):
 
 
 def run_simulate(args) -> int:
-    from ...io import atomic_write, check_writable, write_fits
+    from astroclean.io import atomic_write, check_writable, write_fits
 
     out = Path(args.output)
     truth_path = out.with_suffix(".ecsv")

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..classical import aperture_photometry, calibrate, classical_estimates, two_colour_age
-from ..model import load_cluster_model, sigma_scale
-from ..network import PARAMETERS, decode, pit_values, predict_raw
-from ..sets import read_set
-from . import figures
-from .legus import age_agreement, colour_offsets, fraction_inside, inject_legus, load_legus, mock_colours, \
+from astroclean.clusters.classical import aperture_photometry, calibrate, classical_estimates, two_colour_age
+from astroclean.clusters.model import load_cluster_model, sigma_scale
+from astroclean.clusters.network import PARAMETERS, decode, pit_values, predict_raw
+from astroclean.clusters.sets import read_set
+from astroclean.clusters.evaluate import figures
+from astroclean.clusters.evaluate.legus import age_agreement, colour_offsets, fraction_inside, inject_legus, load_legus, mock_colours, \
     smooth_versus_stochastic
-from .metrics import binned, roc_auc, summary
+from astroclean.clusters.evaluate.metrics import binned, roc_auc, summary
 
 TARGETS = {"log_age": ("bias", 0.1, "scatter", 0.3), "a_v": ("scatter", 0.3), "log_mass": ("scatter", 0.2),
            "log_r_eff": ("scatter", 0.15)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import PARAMETERS
+from astroclean.clusters.network import PARAMETERS
 
 
 def _plt():
@@ -103,7 +103,7 @@ def legus_ages(legus_age, net_age, cls_age, naive_age, path):
 def cutout_sheet(cutouts, table, path, *, max_rows=48):
     """PNG sheet: asinh RGB (F814W, F438W, F336W) of each cutout with its estimates."""
     plt = _plt()
-    from ..network import NOISE_E_PER_S
+    from astroclean.clusters.network import NOISE_E_PER_S
     n = min(len(cutouts), max_rows)
     cols = 6
     rows = max(1, int(np.ceil(n / cols)))

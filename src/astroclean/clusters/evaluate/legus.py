@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...simulate.common import resolve_data_dir
-from ..simulate.mocks import PRIORS, _background
-from ..simulate.population import draw_population
-from ..simulate.render import PIXEL_SCALE, add_noise, convolve_psf, eff_image, load_psfs
-from ..tables import distance_modulus, tables
+from astroclean.simulate.common import resolve_data_dir
+from astroclean.clusters.simulate.mocks import PRIORS, _background
+from astroclean.clusters.simulate.population import draw_population
+from astroclean.clusters.simulate.render import PIXEL_SCALE, add_noise, convolve_psf, eff_image, load_psfs
+from astroclean.clusters.tables import distance_modulus, tables
 
 LEGUS_FILE = "stellar_populations/legus/hlsp_legus_hst_wfc3_ngc1566_multiband_v1_padagb-mwext-avgapcor.tab"
 NGC1566_MPC = 18.0
@@ -96,7 +96,7 @@ def age_agreement(inferred, legus_age, *, max_log_age=8.0):
 
 def colour_offsets(legus, *, max_err=0.15):
     """Median LEGUS colour minus the SSP colour at the LEGUS SED age and A_V = 3.1 E(B-V), per age bin."""
-    from ..tables import ssp_magnitudes
+    from astroclean.clusters.tables import ssp_magnitudes
     m = legus["mag"]
     model = np.array([ssp_magnitudes(a, 3.1 * e) for a, e in zip(legus["log_age"], legus["ebv"])])
     d1 = (m[:, 0] - m[:, 1]) - (model[:, 0] - model[:, 1])
@@ -116,9 +116,9 @@ def smooth_versus_stochastic(predict, *, rng, ages=(6.0, 6.5, 7.0, 7.5, 8.0), lo
 
     ``predict`` maps (N, 3, 48, 48) e-/s cutouts to (N, 3) log-age percentiles.
     """
-    from ..simulate.mocks import cluster_signal
-    from ..simulate.population import expected_flux
-    from ..simulate.backgrounds import real_cutout
+    from astroclean.clusters.simulate.mocks import cluster_signal
+    from astroclean.clusters.simulate.population import expected_flux
+    from astroclean.clusters.simulate.backgrounds import real_cutout
     rng = np.random.default_rng(rng)
     psfs = load_psfs(data_dir)
     rows = []

@@ -26,11 +26,11 @@ import numpy as np
 from astropy.io import fits
 from scipy import ndimage as ndi
 
-from ...simulate.common import resolve_data_dir
-from ..stellar import ccm89
-from ..tables import PC_PER_ARCSEC_M83, tables
-from .population import draw_population
-from .render import PIXEL_SCALE, convolve_psf, deposit
+from astroclean.simulate.common import resolve_data_dir
+from astroclean.clusters.stellar import ccm89
+from astroclean.clusters.tables import PC_PER_ARCSEC_M83, tables
+from astroclean.clusters.simulate.population import draw_population
+from astroclean.clusters.simulate.render import PIXEL_SCALE, convolve_psf, deposit
 
 SPLITS = ("train", "test")
 

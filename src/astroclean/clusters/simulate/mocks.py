@@ -18,12 +18,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from ...errors import AstrocleanValueError
-from ...simulate.common import as_rng
-from ..tables import PC_PER_ARCSEC_M83, tables
-from .backgrounds import SPLITS, aegis_galaxies, real_cutout, synthetic_disc
-from .population import draw_population
-from .render import EXPTIME, MAD_SIGMA, PIXEL_SCALE, add_noise, convolve_psf, deposit, eff_image, \
+from astroclean.errors import AstrocleanValueError
+from astroclean.simulate.common import as_rng
+from astroclean.clusters.tables import PC_PER_ARCSEC_M83, tables
+from astroclean.clusters.simulate.backgrounds import SPLITS, aegis_galaxies, real_cutout, synthetic_disc
+from astroclean.clusters.simulate.population import draw_population
+from astroclean.clusters.simulate.render import EXPTIME, MAD_SIGMA, PIXEL_SCALE, add_noise, convolve_psf, deposit, eff_image, \
     eff_radius_sample, eff_scale, load_psfs
 
 PRIORS = {"log_age": (6.0, 9.0), "log_mass": (np.log10(3e3), np.log10(3e5)), "a_v": (0.0, 3.0),
@@ -61,7 +61,7 @@ def cluster_signal(size, *, log_age, log_mass, a_v, r_eff_arcsec, gamma, center,
     r_eff_px = r_eff_arcsec / PIXEL_SCALE
     smooth = eff_image(size, r_eff_px=r_eff_px, gamma=gamma, center=(center[1], center[0]))
     if smooth_light:
-        from .population import expected_flux
+        from astroclean.clusters.simulate.population import expected_flux
         return convolve_psf(expected_flux(log_age, 10**log_mass, a_v=a_v)[:, None, None] * smooth[None], psfs)
     pop = draw_population(log_age, 10**log_mass, a_v=a_v, rng=rng)
     img = pop.smooth_flux[:, None, None] * smooth[None]

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import AstrocleanValueError
-from ..stellar import KROUPA_BREAKS, kroupa_inverse_cdf, kroupa_number_and_mass
-from ..tables import distance_modulus, extinction_coefficient, tables
+from astroclean.errors import AstrocleanValueError
+from astroclean.clusters.stellar import KROUPA_BREAKS, kroupa_inverse_cdf, kroupa_number_and_mass
+from astroclean.clusters.tables import distance_modulus, extinction_coefficient, tables
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,6 @@ def draw_population(log_age: float, mass: float, *, a_v: float = 0.0, distance_m
 
 def expected_flux(log_age: float, mass: float, *, a_v: float = 0.0, distance_mpc: float = 4.5) -> np.ndarray:
     """Mean e-/s of such a cluster (the SSP integral, no sampling)."""
-    from ..tables import ssp_magnitudes
+    from astroclean.clusters.tables import ssp_magnitudes
     m = ssp_magnitudes(log_age, a_v) - 2.5 * np.log10(mass) + distance_modulus(distance_mpc)
     return 10 ** (-0.4 * (m - tables().zeropoint))

@@ -26,7 +26,7 @@ import numpy as np
 from astropy.io import fits
 from scipy.signal import fftconvolve
 
-from ...simulate.common import resolve_data_dir
+from astroclean.simulate.common import resolve_data_dir
 
 PIXEL_SCALE = 0.04
 EXPTIME = np.array([2400.0, 1800.0, 1200.0])

@@ -1,0 +1,178 @@
+"""Command line of the cirrus task (thin: parse, call the library, print a summary).
+
+    astroclean cirrus field_g.fits field_r.fits field_i.fits -o out/
+    astroclean cirrus cube.fits -o out/ --zeropoint 22.5
+    astroclean simulate cirrus --frame sdss --split benchmark --seed 1 -o mock.fits
+    astroclean evaluate cirrus -o bench/
+
+The same through ``python -m astroclean.cirrus.cli cirrus|simulate cirrus|evaluate cirrus ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["add_parser", "add_simulate_parser", "add_evaluate_parser", "main"]
+
+
+def _run_arguments(p):
+    p.add_argument("inputs", nargs="+", help="one FITS per band (g r i, or g r z), or one cube")
+    p.add_argument("-o", "--outdir", required=True, help="output folder (must exist or is created)")
+    p.add_argument("--model", default="cirrus-gri")
+    p.add_argument("--masker", default="cirrus-mask-gri", help="'cirrus-mask-gri' or 'classical'")
+    p.add_argument("--zeropoint", type=float, nargs="+", default=None,
+                   help="AB magnitude of one data unit (one, or one per band); default from the headers")
+    p.add_argument("--pixel-scale", type=float, default=None, help="arcsec/px; default from the WCS")
+    p.add_argument("--bands", nargs="+", default=None, help="band names in input order (default: headers/file names)")
+    p.add_argument("--threshold", type=float, default=None)
+    p.add_argument("--star-limit", type=float, default=1000.0, help="peak SNR of stars to model (<=0: no star step)")
+    p.add_argument("--single-band", action="store_true", help="copy a single band into the three channels")
+    p.add_argument("--subtract-sky", action="store_true", help="subtract a global clipped median per band first")
+    p.add_argument("--no-png", action="store_true")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--weights-dir", default=None, help="folder with the models' cards and weights (default: shipped)")
+    p.add_argument("--overwrite", action="store_true")
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("cirrus", help="mask sources and bright stars, segment Galactic cirrus",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _run_arguments(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def add_simulate_parser(tasks):
+    p = tasks.add_parser("cirrus", help="real optical frame + mock cirrus (FITS: IMAGE cube, TRUTH, SB_R)")
+    p.add_argument("--frame", default="sdss", choices=["sdss", "legacy", "des"])
+    p.add_argument("--split", default="benchmark", choices=["train", "benchmark", "all"])
+    p.add_argument("--setting", default="train", choices=["train", "unseen", "unseen-steep"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=run_simulate)
+    return p
+
+
+def add_evaluate_parser(sub):
+    p = sub.add_parser("cirrus", help="cirrus benchmark (held-out mocks, baselines, masking, speed)")
+    p.add_argument("-o", "--outdir", required=True)
+    p.add_argument("--n-per-frame", type=int, default=16)
+    p.add_argument("--seed", type=int, default=1000)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--extra-model", action="append", default=[], help="also score this cirrus model")
+    p.add_argument("--time-side", type=int, default=4553, help="side of the timed field (0: no timing)")
+    p.add_argument("--data-dir", default=None)
+    p.set_defaults(func=run_evaluate)
+    return p
+
+
+def run(args) -> int:
+    from ..errors import AstrocleanError, AstrocleanFileError
+    from ..io.paths import product_stem
+    from .api import CirrusSegmenter
+    from .inputs import as_cirrus_stack
+
+    outdir = Path(args.outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise AstrocleanFileError(f"{outdir} is a file; -o takes a folder")
+    zp = None if args.zeropoint is None else (args.zeropoint[0] if len(args.zeropoint) == 1 else tuple(args.zeropoint))
+    stack = as_cirrus_stack([Path(p) for p in args.inputs], bands=args.bands, zeropoint=zp,
+                            pixel_scale=args.pixel_scale, single_band=args.single_band)
+    stem = product_stem(Path(args.inputs[0]))
+    if len(args.inputs) > 1:
+        stem = stem.rstrip("_-.") or stem
+        for b in stack.bands:
+            for sep in ("_", "-", "."):
+                if stem.endswith(sep + b):
+                    stem = stem[: -len(sep + b)]
+    out = outdir / f"{stem}_cirrus.fits"
+    from ..io.write import check_writable
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    check_writable(out, overwrite=args.overwrite)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    seg = CirrusSegmenter(model=args.model, masker=args.masker, threshold=args.threshold,
+                          star_limit=args.star_limit if args.star_limit and args.star_limit > 0 else None,
+                          weights_dir=args.weights_dir)
+    try:
+        result = seg(stack, subtract_sky=args.subtract_sky)
+        path = result.write(out, overwrite=args.overwrite, png=not args.no_png)
+    except AstrocleanError:
+        raise
+    print(f"wrote {path}" + ("" if args.no_png else f" and {path.with_suffix('.png')}"))
+    print(f"  bands {','.join(result.bands)}  bin {result.provenance['bin']}  cirrus {result.cirrus.mean():.1%} of "
+          f"the field  masked {result.source_mask.mean():.1%}  stars modelled {len(result.stars)}  "
+          f"depth r {result.depth:.2f} mag/arcsec2  {result.provenance['seconds']} s")
+    return 0
+
+
+def run_simulate(args) -> int:
+    import numpy as np
+    from astropy.io import fits
+
+    from ..io.write import write_fits
+    from .simulate.backgrounds import load_frames
+    from .simulate.cases import _prepare
+    from .simulate.fields import TRAIN_SETTING, UNSEEN_SETTING, UNSEEN_STEEP
+    from .simulate.inject import inject_cirrus
+    from .preprocess import bin_stack, unbin
+
+    name = {"sdss": "SDSS", "legacy": "LegacySurvey", "des": "DES"}[args.frame]
+    setting = {"train": TRAIN_SETTING, "unseen": UNSEEN_SETTING, "unseen-steep": UNSEEN_STEEP}[args.setting]
+    frame, = load_frames(split=args.split, data_dir_path=args.data_dir, instruments=(name,))
+    prep = _prepare(frame)
+    image, mock = inject_cirrus(frame, rng=np.random.default_rng(args.seed), setting=setting, zeropoint=prep["zp"])
+    src = unbin(prep["ref"], prep["k"], image.shape[1:])
+    truth = (mock.sb_r <= prep["depth"]) & ~src
+    h = fits.Header()
+    h["BANDS"] = ",".join(frame.bands)
+    h["BANDMAP"] = frame.band_map
+    h["MAGZERO"] = prep["zp"]
+    h["PIXSCALE"] = frame.pixel_scale
+    h["DEPTHR"] = (round(prep["depth"], 3), "r 3-sigma 10x10 arcsec depth, mag/arcsec2")
+    for k, v in mock.params.items():
+        h[("P_" + k.upper())[:8]] = str(v)[:60]
+    provenance = dict(task="simulate-cirrus", frame=frame.name, setting=setting.name, seed=args.seed)
+    path = write_fits(args.output, [("IMAGE", image, h), ("TRUTH", truth.astype(np.uint8), h),
+                                    ("SB_R", mock.sb_r, h), ("MOCK", mock.flux, h), ("SRCTRUTH", src.astype(np.uint8), h)],
+                      provenance=provenance, overwrite=args.overwrite)
+    print(f"wrote {path}: {frame.name}, setting {setting.name}, peak {mock.params['mu_peak']:.2f} mag/arcsec2, "
+          f"depth {prep['depth']:.2f}, cirrus truth {truth.mean():.1%} of the pixels")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore", module="astropy")
+    from .evaluate.benchmark import build_set, report, run_benchmark, summarise, time_field
+
+    command = f"astroclean evaluate cirrus -o {args.outdir} --n-per-frame {args.n_per_frame} --seed {args.seed} --threads {args.threads}" + "".join(f" --extra-model {m}" for m in args.extra_model)
+    cases = build_set(n_per_frame=args.n_per_frame, seed=args.seed, data_dir=args.data_dir)
+    models = {"cirrus-gri (learned mask)": ("cirrus-gri", "cirrus-mask-gri"),
+              "cirrus-gri (classical mask)": ("cirrus-gri", "classical")}
+    for extra in args.extra_model:
+        models[f"{extra} (learned mask)"] = (extra, "cirrus-mask-gri")
+    rows, mask_rows, times = run_benchmark(cases, models=models, threads=args.threads)
+    summary = summarise(rows, mask_rows)
+    timing = [time_field(side=args.time_side, threads=args.threads, data_dir=args.data_dir)] if args.time_side else []
+    print(report(summary, timing, args.outdir, command=command, n_cases=len(cases)))
+    return 0
+
+
+def main(argv=None) -> int:
+    """``python -m astroclean.cirrus.cli ...`` is the package command line (which holds the cirrus commands)."""
+    from ..cli import main as package_main
+
+    return package_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import AstrocleanValueError
 from .inputs import as_cirrus_stack
-from .masking import classical_mask, grow
+from .masking import classical_mask
 from .preprocess import bin_stack, box_depth, sky_noise, unbin, working_factor
 from .result import CirrusResult
 from .segment import CLASSICAL, NetworkRunner
@@ -52,8 +52,8 @@ class CirrusSegmenter:
     """
 
     def __init__(self, *, model: str = DEFAULT_MODEL, masker: str = DEFAULT_MASKER, threshold: float | None = None,
-                 star_limit: float | None = 1000.0, star_radius: float = 60.0, tile: int = 512, device=None,
-                 weights_dir=None):
+                 star_limit: float | None = 1000.0, star_radius: float = 60.0, max_stars: int = 10, tile: int = 512,
+                 device=None, weights_dir=None):
         self.runner = NetworkRunner(model, tile=tile, device=device, directory=weights_dir)
         self.masker = None if masker == CLASSICAL else NetworkRunner(masker, tile=tile, device=device,
                                                                       directory=weights_dir)
@@ -63,6 +63,7 @@ class CirrusSegmenter:
             raise AstrocleanValueError(f"threshold must be in (0, 1), got {self.threshold}")
         self.star_limit = star_limit
         self.star_radius = star_radius
+        self.max_stars = max_stars
         self.normaliser = (self.runner.card.extra.get("inputs") or {}).get("normaliser", "cirrus-asinh")
 
     # --- steps at the working scale -------------------------------------------------------------
@@ -100,15 +101,15 @@ class CirrusSegmenter:
             # pixel noise at the native scale (every 3rd pixel is plenty for a robust sigma)
             _, native_noise = sky_noise(data[:, ::3, ::3])
             found = find_bright_stars(data[1], native_noise[1], limit=self.star_limit,
-                                      separation=max(3, int(round(3.0 / s.pixel_scale))), max_stars=1)
+                                      separation=max(3, int(round(3.0 / s.pixel_scale))), max_stars=self.max_stars)
             if found:
-                cirrus1 = (prob >= self.threshold) & ~srcmask
-                fit_mask = unbin(grow(srcmask, 1) | cirrus1, k, shape)
-                star_model, stars = fit_bright_stars(data, native_noise, mask=fit_mask, pixel_scale=s.pixel_scale,
-                                                     limit=self.star_limit, radius=self.star_radius)
-                if stars:
+                cirrus1 = unbin((prob >= self.threshold) & ~srcmask, k, shape)
+                star_model, stars = fit_bright_stars(data, native_noise, mask=unbin(srcmask, k, shape),
+                                                     cirrus=cirrus1, pixel_scale=s.pixel_scale, limit=self.star_limit,
+                                                     radius=self.star_radius, stars=found)
+                if stars:   # second pass on the star-subtracted bands (the source mask is kept)
                     x = bin_stack(data - star_model, k)
-                    prob, srcmask = self.segment_binned(x, noise)
+                    prob = self.probability(x, noise, srcmask)
         cirrus_b = (prob >= self.threshold) & ~srcmask
         depth = float("nan")
         for m in (srcmask | cirrus_b, srcmask, np.zeros_like(srcmask)):

@@ -122,7 +122,7 @@ def run_simulate(args) -> int:
     from .simulate.cases import _prepare
     from .simulate.fields import TRAIN_SETTING, UNSEEN_SETTING, UNSEEN_STEEP
     from .simulate.inject import inject_cirrus
-    from .preprocess import bin_stack, unbin
+    from .preprocess import unbin
 
     name = {"sdss": "SDSS", "legacy": "LegacySurvey", "des": "DES"}[args.frame]
     setting = {"train": TRAIN_SETTING, "unseen": UNSEEN_SETTING, "unseen-steep": UNSEEN_STEEP}[args.setting]
@@ -153,6 +153,8 @@ def run_evaluate(args) -> int:
 
     warnings.filterwarnings("ignore", module="astropy")
     from .evaluate.benchmark import build_set, report, run_benchmark, summarise, time_field
+    from .evaluate.stars import star_gradients
+    from .simulate.backgrounds import load_frames
 
     command = f"astroclean evaluate cirrus -o {args.outdir} --n-per-frame {args.n_per_frame} --seed {args.seed} --threads {args.threads}" + "".join(f" --extra-model {m}" for m in args.extra_model)
     cases = build_set(n_per_frame=args.n_per_frame, seed=args.seed, data_dir=args.data_dir)
@@ -162,8 +164,9 @@ def run_evaluate(args) -> int:
         models[f"{extra} (learned mask)"] = (extra, "cirrus-mask-gri")
     rows, mask_rows, times = run_benchmark(cases, models=models, threads=args.threads)
     summary = summarise(rows, mask_rows)
+    star_rows = star_gradients(load_frames(split="all", data_dir_path=args.data_dir, instruments=("LegacySurvey",))[0])
     timing = [time_field(side=args.time_side, threads=args.threads, data_dir=args.data_dir)] if args.time_side else []
-    print(report(summary, timing, args.outdir, command=command, n_cases=len(cases)))
+    print(report(summary, timing, args.outdir, command=command, n_cases=len(cases), star_rows=star_rows))
     return 0
 
 

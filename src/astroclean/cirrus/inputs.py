@@ -233,14 +233,18 @@ def as_cirrus_stack(stack, *, bands=None, zeropoint=None, pixel_scale=None, head
             out.append(_reproject(np.asarray(a, dtype=np.float64), w, wcs_list[0], shapes[0]))
     else:
         out = [np.asarray(a).astype(np.float32) for a in arrays]
-    data = np.stack(out).astype(np.float32)
-    data[~np.isfinite(data)] = np.nan
+    data = np.stack(out).astype(np.float32, copy=False)
+    np.putmask(data, np.isinf(data), np.nan)
+    import warnings
+
     for b, name in enumerate(names):
-        v = data[b][np.isfinite(data[b])]
-        if v.size == 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo, hi = np.nanmin(data[b]), np.nanmax(data[b])
+        if not np.isfinite(lo):
             raise AstrocleanValueError(f"{name} ({bands[b]}) has no finite pixel (all NaN/inf); check the file and its HDU")
-        if np.nanmax(v) == np.nanmin(v):
-            raise AstrocleanValueError(f"{name} ({bands[b]}) is constant ({v[0]}); it holds no image: check the file")
+        if lo == hi:
+            raise AstrocleanValueError(f"{name} ({bands[b]}) is constant ({lo}); it holds no image: check the file")
     # zero points
     if zeropoint is None:
         zps = [_zeropoint_from(h) for h in headers]

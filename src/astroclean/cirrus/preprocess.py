@@ -51,6 +51,8 @@ def bin_stack(data: np.ndarray, factor: int, *, reduce: str = "mean") -> np.ndar
     x = x.reshape(shape)
     if reduce == "any":
         return x.any(axis=(-3, -1))
+    if not np.isnan(x).any():
+        return x.mean(axis=(-3, -1), dtype=np.float32)
     with np.errstate(invalid="ignore"), __import__("warnings").catch_warnings():
         __import__("warnings").simplefilter("ignore", RuntimeWarning)
         return np.nanmean(x, axis=(-3, -1)).astype(np.float32)

@@ -73,20 +73,28 @@ class StarFit:
 
 def find_bright_stars(detect: np.ndarray, noise: float, *, limit: float = 300.0, separation: int = 10,
                       max_stars: int = 10):
-    """Peaks of the smoothed ``detect`` band above ``limit`` sigma, brightest first: list of (x, y, snr)."""
-    sm = ndimage.gaussian_filter(np.nan_to_num(detect), 1.5)
-    peaks = (sm == ndimage.maximum_filter(sm, size=2 * separation + 1)) & (sm > limit * noise)
-    ys, xs = np.nonzero(peaks)
-    order = np.argsort(-sm[ys, xs])
+    """Peaks of the smoothed ``detect`` band above ``limit`` sigma, brightest first: list of (x, y, snr).
+
+    One peak per connected region above the limit (a saturated core with its bleed trail is one star).
+    """
+    level = limit * noise
+    above = np.nan_to_num(detect) > level
+    if not above.any():
+        return []
+    labels, n = ndimage.label(ndimage.binary_dilation(above, iterations=max(1, separation // 2)))
     out = []
-    for i in order:
-        # plateaus of saturated cores give several equal maxima: keep one per star
-        if any((xs[i] - x) ** 2 + (ys[i] - y) ** 2 < (3 * separation) ** 2 for x, y, _ in out):
+    for sl in ndimage.find_objects(labels):
+        cut = ndimage.gaussian_filter(np.nan_to_num(detect[sl]).astype(np.float64), 1.5)
+        iy, ix = np.unravel_index(np.argmax(cut), cut.shape)
+        if cut[iy, ix] <= level:
             continue
-        out.append((float(xs[i]), float(ys[i]), float(sm[ys[i], xs[i]] / noise)))
-        if len(out) >= max_stars:
-            break
-    return out
+        # centre of a saturated plateau: mean position of the pixels within 2 % of the maximum
+        flat = cut >= 0.98 * cut[iy, ix]
+        lab, _ = ndimage.label(flat)
+        yy, xx = np.nonzero(lab == lab[iy, ix])
+        out.append((float(sl[1].start + xx.mean()), float(sl[0].start + yy.mean()), float(cut[iy, ix] / noise)))
+    out.sort(key=lambda t: -t[2])
+    return out[:max_stars]
 
 
 def _annuli(cutout, mask, rr, edges):
@@ -106,7 +114,8 @@ def _annuli(cutout, mask, rr, edges):
 
 
 def fit_bright_stars(data: np.ndarray, noise, *, mask: np.ndarray | None = None, pixel_scale: float = 1.0,
-                     limit: float = 300.0, radius: float = 60.0, max_stars: int = 10, detect_band: int = 1):
+                     limit: float = 300.0, radius: float = 60.0, max_stars: int = 10, detect_band: int = 1,
+                     stars=None, cirrus: np.ndarray | None = None):
     """Model the light of bright stars in a sky-subtracted (band, y, x) stack.
 
     Parameters
@@ -114,8 +123,11 @@ def fit_bright_stars(data: np.ndarray, noise, *, mask: np.ndarray | None = None,
     data : ndarray (band, y, x)
     noise : per-band pixel sigma
     mask : ndarray (y, x) of bool, optional
-        Pixels not to fit (other sources, cirrus, bad pixels); the star's own
+        Pixels not to fit (other sources, bad pixels); the star's own
         segment in it is ignored.
+    cirrus : ndarray (y, x) of bool, optional
+        Cirrus pixels, not fitted; cirrus regions that reach into the star's core
+        (its own halo taken for cirrus) are kept in the fit.
     pixel_scale : float
         arcsec / px.
     limit : float
@@ -127,6 +139,11 @@ def fit_bright_stars(data: np.ndarray, noise, *, mask: np.ndarray | None = None,
     -------
     star_model : ndarray (band, y, x), float32
     fits : list of StarFit
+
+    Notes
+    -----
+    The shape (alpha, beta, gamma) is fitted in ``detect_band``; each band gets its own core and
+    wing amplitudes (linear least squares), so the star's colour may differ between core and wings.
     """
     nb, ny, nx = data.shape
     noise = np.asarray(noise, dtype=np.float64)
@@ -136,8 +153,9 @@ def fit_bright_stars(data: np.ndarray, noise, *, mask: np.ndarray | None = None,
     model = np.zeros(data.shape, dtype=np.float32)
     residual = np.nan_to_num(data.astype(np.float32), nan=0.0)
     rpx = max(4.0, radius / pixel_scale)
-    stars = find_bright_stars(data[detect_band], noise[detect_band], limit=limit,
-                              separation=max(3, int(round(3.0 / pixel_scale))), max_stars=max_stars)
+    if stars is None:
+        stars = find_bright_stars(data[detect_band], noise[detect_band], limit=limit,
+                                  separation=max(3, int(round(3.0 / pixel_scale))), max_stars=max_stars)
     fits = []
     done = np.zeros((ny, nx), dtype=bool)     # saturated cores and bleed trails of stars already modelled
     for x, y, snr in stars:
@@ -165,12 +183,17 @@ def fit_bright_stars(data: np.ndarray, noise, *, mask: np.ndarray | None = None,
         r_in = float(np.clip(np.sqrt(area / np.pi) * 1.5 + 2.0, 2.0, rpx / 3))
         bleed = grow_line(plateau)
         fit_mask = cut_mask | bleed | core
+        if cirrus is not None:
+            cl, _ = ndimage.label(cirrus[y0:y1, x0:x1])
+            halo = np.unique(cl[(rr < 2 * r_in) & (cl > 0)])
+            fit_mask |= (cl > 0) & ~np.isin(cl, halo)
         done[y0:y1, x0:x1] |= bleed
         edges = np.unique(np.geomspace(r_in, rpx, 25))
+        profiles = [_annuli(residual[b, y0:y1, x0:x1], fit_mask, rr, edges) for b in range(nb)]
+        shape = fit_profile(*profiles[detect_band])
         params = []
         for b in range(nb):
-            rad, med, err = _annuli(residual[b, y0:y1, x0:x1], fit_mask, rr, edges)
-            p = fit_profile(rad, med, err)
+            p = None if shape is None else _amplitudes(shape, *profiles[b])
             params.append(p)
             if p is None:
                 continue
@@ -181,6 +204,20 @@ def fit_bright_stars(data: np.ndarray, noise, *, mask: np.ndarray | None = None,
             residual[b, y0:y1, x0:x1] -= m
         fits.append(StarFit(x, y, snr, tuple(params), r_in, rpx))
     return model, fits
+
+
+def _amplitudes(shape, rad, med, err):
+    """Core and wing amplitudes of band ``med`` with the detection band's shape (alpha, beta, gamma)."""
+    _, alpha, beta, _, gamma = shape
+    ok = np.isfinite(med) & np.isfinite(err) & (err > 0)
+    if ok.sum() < 3:
+        return None
+    core = profile(rad[ok], 1.0, alpha, beta, 0.0, gamma)
+    wing = profile(rad[ok], 0.0, alpha, beta, 1.0, gamma)
+    design = np.stack([core, wing], axis=1) / err[ok, None]
+    coef, *_ = np.linalg.lstsq(design, med[ok] / err[ok], rcond=None)
+    a, b = np.clip(coef, 0, None)
+    return float(a), alpha, beta, float(b), gamma
 
 
 def grow_line(plateau: np.ndarray) -> np.ndarray:

@@ -81,12 +81,29 @@ def _loss(logits, target, weight, pos_weight):
     return bce + 0.5 * dice
 
 
-def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=None, normaliser="cirrus-asinh"):
+def _raw_cases(*, n_per_frame, seed, data_dir, cache_dir):
+    import pickle
+
     from .simulate.cases import make_cases
+
+    path = None if cache_dir is None else Path(cache_dir) / f"cirrus_train_cases_n{n_per_frame}_s{seed}.pkl"
+    if path is not None and path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    raw = make_cases(split="train", n_per_frame=n_per_frame, rng=np.random.default_rng(seed), data_dir=data_dir)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            pickle.dump(raw, fh)
+    return raw
+
+
+def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=None, normaliser="cirrus-asinh",
+                         cache_dir=None):
     from .masking import grow
 
     rng = np.random.default_rng(seed)
-    raw = make_cases(split="train", n_per_frame=n_per_frame, rng=rng, data_dir=data_dir)
+    raw = _raw_cases(n_per_frame=n_per_frame, seed=seed, data_dir=data_dir, cache_dir=cache_dir)
     cases = []
     for c in raw:
         if kind == "mask":
@@ -104,7 +121,7 @@ def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=Non
 
 def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_per_frame: int = 60,
           batch: int = 8, size: int = 64, lr: float = 3e-3, threads: int = 1, data_dir=None,
-          normaliser: str = "cirrus-asinh", outdir="src/astroclean/weights", command: str = ""):
+          normaliser: str = "cirrus-asinh", outdir="src/astroclean/weights", command: str = "", cache_dir=None):
     import torch
 
     from .nets import ARCHITECTURES, build_cirrus_net
@@ -112,7 +129,8 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     t0 = time.time()
-    cases = build_training_cases(kind, n_per_frame=n_per_frame, seed=seed, data_dir=data_dir, normaliser=normaliser)
+    cases = build_training_cases(kind, n_per_frame=n_per_frame, seed=seed, data_dir=data_dir, normaliser=normaliser,
+                                 cache_dir=cache_dir)
     cases = [_pad_case(c, size) for c in cases]
     n_val = max(3, len(cases) // 10)
     rng = np.random.default_rng(seed + 1)
@@ -201,6 +219,7 @@ def main(argv=None) -> int:
     p.add_argument("--normaliser", default="cirrus-asinh", choices=["cirrus-asinh", "cirrus-reference"])
     p.add_argument("--data-dir", default=None)
     p.add_argument("-o", "--outdir", default="src/astroclean/weights")
+    p.add_argument("--cache-dir", default=None, help="keep the simulated training cases here between runs")
     args = p.parse_args(argv)
     arch = args.arch or ("cirrus-unet-mbv2" if args.kind == "segment" else "cirrus-mask-unet")
     command = "python -m astroclean.cirrus.train " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -209,7 +228,7 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore", module="astropy")
     train(args.kind, arch=arch, name=args.name, minutes=args.minutes, seed=args.seed, n_per_frame=args.n_per_frame,
           batch=args.batch, size=args.size, lr=args.lr, threads=args.threads, data_dir=args.data_dir,
-          normaliser=args.normaliser, outdir=args.outdir, command=command)
+          normaliser=args.normaliser, outdir=args.outdir, command=command, cache_dir=args.cache_dir)
     return 0
 
 

@@ -38,23 +38,23 @@ def build_set(*, n_per_frame: int = 16, seed: int = 1000, data_dir=None):
     return seen + unseen
 
 
-def _methods(models):
+def _methods(models, weights_dir=None):
     from ..api import CirrusSegmenter
 
     segs = {}
     for label, (model, masker) in models.items():
-        segs[label] = CirrusSegmenter(model=model, masker=masker, star_limit=None)
+        segs[label] = CirrusSegmenter(model=model, masker=masker, star_limit=None, weights_dir=weights_dir)
     return segs
 
 
-def run_benchmark(cases, *, models=None, threads: int = 2):
+def run_benchmark(cases, *, models=None, threads: int = 2, weights_dir=None):
     """Rows of per-case counts for every method, plus masking rows."""
     import torch
 
     torch.set_num_threads(threads)
     models = models or {"cirrus-gri (learned mask)": ("cirrus-gri", "cirrus-mask-gri"),
                         "cirrus-gri (classical mask)": ("cirrus-gri", "classical")}
-    segs = _methods(models)
+    segs = _methods(models, weights_dir)
     rows, mask_rows = [], []
     times = {}
     for c in cases:
@@ -128,7 +128,7 @@ def summarise(rows, mask_rows):
     return out
 
 
-def time_field(*, side: int = 4553, threads: int = 2, data_dir=None, repeat: int = 1):
+def time_field(*, side: int = 4553, threads: int = 2, data_dir=None, repeat: int = 1, weights_dir=None):
     """Seconds for a ``side`` x ``side`` three-band field at 0.396"/px (SDSS g, r, i tiled), whole pipeline."""
     import torch
 
@@ -139,7 +139,7 @@ def time_field(*, side: int = 4553, threads: int = 2, data_dir=None, repeat: int
     frame = load_frames(split="all", data_dir_path=data_dir, instruments=("SDSS",))[0]
     reps = (int(np.ceil(side / frame.data.shape[1])), int(np.ceil(side / frame.data.shape[2])))
     field = np.tile(frame.data, (1,) + reps)[:, :side, :side].copy()
-    seg = CirrusSegmenter()
+    seg = CirrusSegmenter(weights_dir=weights_dir)
     seg(field[:, :512, :512], zeropoint=22.5, pixel_scale=0.396)    # warm-up
     best = np.inf
     for _ in range(repeat):
@@ -154,8 +154,8 @@ def _fmt(v):
     return "n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
 
 
-def report(summary, timing, outdir, *, command: str = "", n_cases: int = 0) -> str:
-    lines = [f"# Cirrus benchmark", "", f"Command: `{command}`  ", f"Cases: {n_cases} held-out mocks "
+def report(summary, timing, outdir, *, command: str = "", n_cases: int = 0, star_rows=None) -> str:
+    lines = ["# Cirrus benchmark", "", f"Command: `{command}`  ", f"Cases: {n_cases} held-out mocks "
              "(benchmark regions of SDSS gri, Legacy Survey grz, DES r); pixels under the source truth excluded; "
              "2\"/px working scale.", ""]
     lines += ["## Cirrus class, overall", "", "| method | IoU | precision | recall | alert rate (>36 arcsec2, <28 mag) | regions |",
@@ -184,10 +184,17 @@ def report(summary, timing, outdir, *, command: str = "", n_cases: int = 0) -> s
         lines += ["", "## Speed", "", "| field | threads | seconds | s / megapixel | bright stars modelled |", "|---|---|---|---|---|"]
         for t in timing:
             lines.append(f"| {t['side']}x{t['side']} x 3 bands | {t['threads']} | {t['seconds']} | {t['seconds_per_megapixel']} | {t['n_stars']} |")
+    if star_rows:
+        from .stars import report_lines
+
+        lines += ["", "## Bright-star light (Legacy Survey g, r, z frame): background inner (5-20\") minus outer "
+                  "(40-60\") annulus, in 10\" box sigmas, before and after subtracting the star models", ""]
+        lines += report_lines(star_rows)
     text = "\n".join(lines) + "\n"
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "cirrus_benchmark.md").write_text(text)
-    (out / "cirrus_benchmark.json").write_text(json.dumps(dict(summary=summary, timing=timing, command=command),
+    (out / "cirrus_benchmark.json").write_text(json.dumps(dict(summary=summary, timing=timing, command=command,
+                                                               stars=star_rows),
                                                           indent=1, default=str))
     return text

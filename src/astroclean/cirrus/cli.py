@@ -66,6 +66,8 @@ def add_evaluate_parser(sub):
     p.add_argument("--extra-model", action="append", default=[], help="also score this cirrus model")
     p.add_argument("--time-side", type=int, default=4553, help="side of the timed field (0: no timing)")
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--cache-dir", default=None, help="keep the simulated benchmark cases here between runs")
+    p.add_argument("--no-stars", action="store_true", help="skip the bright-star gradient measurement")
     p.set_defaults(func=run_evaluate)
     return p
 
@@ -157,14 +159,14 @@ def run_evaluate(args) -> int:
     from .simulate.backgrounds import load_frames
 
     command = f"astroclean evaluate cirrus -o {args.outdir} --n-per-frame {args.n_per_frame} --seed {args.seed} --threads {args.threads}" + "".join(f" --extra-model {m}" for m in args.extra_model)
-    cases = build_set(n_per_frame=args.n_per_frame, seed=args.seed, data_dir=args.data_dir)
+    cases = build_set(n_per_frame=args.n_per_frame, seed=args.seed, data_dir=args.data_dir, cache_dir=args.cache_dir)
     models = {"cirrus-gri (learned mask)": ("cirrus-gri", "cirrus-mask-gri"),
               "cirrus-gri (classical mask)": ("cirrus-gri", "classical")}
     for extra in args.extra_model:
         models[f"{extra} (learned mask)"] = (extra, "cirrus-mask-gri")
     rows, mask_rows, times = run_benchmark(cases, models=models, threads=args.threads)
     summary = summarise(rows, mask_rows)
-    star_rows = star_gradients(load_frames(split="all", data_dir_path=args.data_dir, instruments=("LegacySurvey",))[0])
+    star_rows = None if args.no_stars else star_gradients(load_frames(split="all", data_dir_path=args.data_dir, instruments=("LegacySurvey",))[0])
     timing = [time_field(side=args.time_side, threads=args.threads, data_dir=args.data_dir)] if args.time_side else []
     print(report(summary, timing, args.outdir, command=command, n_cases=len(cases), star_rows=star_rows))
     return 0

@@ -129,8 +129,6 @@ def quicklook(result: CirrusResult, path, *, overwrite: bool = False, max_side: 
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
-    from scipy import ndimage
-
     from ..io.write import atomic_write
 
     step = max(1, int(np.ceil(max(result.cirrus.shape) / max_side)))
@@ -139,7 +137,12 @@ def quicklook(result: CirrusResult, path, *, overwrite: bool = False, max_side: 
     cir = result.cirrus[::step, ::step]
     prob = np.nan_to_num(result.probability[::step, ::step])
     rgb = _rgb(cleaned, srcm)
-    smooth = ndimage.gaussian_filter(np.nan_to_num(cleaned).mean(axis=0), 2)
+    from .evaluate.baselines import masked_smooth
+
+    binning = int(result.provenance.get("bin", 1) or 1)
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(np.where(np.isfinite(cleaned), cleaned, 0.0), axis=0)
+    smooth = masked_smooth(mean, srcm, max(1.0, binning / step))
     fig = Figure(figsize=(15, 5.4))
     axes = fig.subplots(1, 3)
     axes[0].imshow(rgb, origin="lower")
@@ -148,9 +151,12 @@ def quicklook(result: CirrusResult, path, *, overwrite: bool = False, max_side: 
     bg = np.where(srcm, np.nan, smooth)
     vals = bg[np.isfinite(bg)]
     lo, hi = (np.percentile(vals, [5, 99.5]) if vals.size else (0, 1))
-    axes[1].imshow(bg, origin="lower", cmap="gray", vmin=lo, vmax=hi)
-    axes[1].contour(cir.astype(float), levels=[0.5], colors=["orange"], linewidths=0.8)
-    axes[1].set_title("masked, smoothed mean band; cirrus (orange)")
+    cmap = matplotlib.colormaps["gray"].copy()
+    cmap.set_bad("#3b2f6b")
+    axes[1].imshow(bg, origin="lower", cmap=cmap, vmin=lo, vmax=hi)
+    if cir.any():
+        axes[1].contour(cir.astype(float), levels=[0.5], colors=["orange"], linewidths=0.8)
+    axes[1].set_title("smoothed band mean, sources masked (purple); cirrus (orange)")
     over = np.zeros(cir.shape + (3,))
     over[..., 0] = srcm
     over[..., 1] = cir

@@ -197,7 +197,8 @@ def fit_bright_stars(data: np.ndarray, noise, *, mask: np.ndarray | None = None,
             params.append(p)
             if p is None:
                 continue
-            m = profile(rr, *p).astype(np.float32)
+            # inside the fitted range's inner edge the profile is an extrapolation: hold it flat there
+            m = profile(np.maximum(rr, r_in), *p).astype(np.float32)
             taper = np.clip((rpx - rr) / (0.2 * rpx), 0, 1)  # smooth edge
             m *= taper
             model[b, y0:y1, x0:x1] += m

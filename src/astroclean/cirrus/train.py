@@ -203,10 +203,50 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
     return net, final
 
 
+def calibrate_threshold(name: str, *, n_per_frame: int = 8, seed: int = 500, data_dir=None, weights_dir=None,
+                        threads: int = 1) -> float:
+    """Pick the probability threshold with the best pooled IoU on fresh TRAIN-region mocks; write it in the card.
+
+    Only training regions and the training generator setting are used (never the benchmark).
+    """
+    import dataclasses
+
+    import torch
+
+    from ..models.registry import weights_dir as shipped
+    from ..models.card import ModelCard
+    from .segment import NetworkRunner
+    from .simulate.cases import make_cases
+
+    torch.set_num_threads(threads)
+    runner = NetworkRunner(name, directory=weights_dir)
+    normaliser = (runner.card.extra.get("inputs") or {}).get("normaliser", "cirrus-asinh")
+    cases = make_cases(split="train", n_per_frame=n_per_frame, rng=seed, data_dir=data_dir)
+    levels = np.round(np.arange(0.2, 0.81, 0.05), 2)
+    tp, fp, fn = np.zeros(len(levels)), np.zeros(len(levels)), np.zeros(len(levels))
+    for c in cases:
+        prob = runner(segmenter_inputs(c["x"], c["noise"], c["source_truth"], normaliser=normaliser))
+        valid = ~c["ignore"]
+        for i, t in enumerate(levels):
+            p = (prob >= t) & valid
+            tp[i] += (p & c["truth"]).sum()
+            fp[i] += (p & ~c["truth"]).sum()
+            fn[i] += (~p & c["truth"] & valid).sum()
+    iou = tp / np.maximum(tp + fp + fn, 1)
+    best = float(levels[int(np.argmax(iou))])
+    path = Path(weights_dir or shipped()) / f"{name}.json"
+    card = ModelCard.read(path)
+    metrics = dict(card.metrics, threshold_calibration={"train-region mocks": len(cases), "seed": seed,
+                                                       "iou_by_threshold": dict(zip(map(str, levels), np.round(iou, 4).tolist()))})
+    dataclasses.replace(card, default_threshold=best, metrics=metrics).write(path)
+    print(f"{name}: threshold {best} (IoU {iou.max():.4f} on {len(cases)} train-region mocks)")
+    return best
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m astroclean.cirrus.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["segment", "mask"])
+    p.add_argument("kind", choices=["segment", "mask", "calibrate"])
     p.add_argument("--arch", default=None)
     p.add_argument("--name", required=True)
     p.add_argument("--minutes", type=float, default=15)
@@ -221,6 +261,10 @@ def main(argv=None) -> int:
     p.add_argument("-o", "--outdir", default="src/astroclean/weights")
     p.add_argument("--cache-dir", default=None, help="keep the simulated training cases here between runs")
     args = p.parse_args(argv)
+    if args.kind == "calibrate":
+        calibrate_threshold(args.name, data_dir=args.data_dir, threads=args.threads,
+                            weights_dir=None if args.outdir == "src/astroclean/weights" else args.outdir)
+        return 0
     arch = args.arch or ("cirrus-unet-mbv2" if args.kind == "segment" else "cirrus-mask-unet")
     command = "python -m astroclean.cirrus.train " + " ".join(argv if argv is not None else sys.argv[1:])
     import warnings

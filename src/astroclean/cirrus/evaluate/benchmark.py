@@ -25,7 +25,23 @@ from .metrics import alerts, counts, sb_recall, scores
 __all__ = ["build_set", "run_benchmark", "time_field"]
 
 
-def build_set(*, n_per_frame: int = 16, seed: int = 1000, data_dir=None):
+def build_set(*, n_per_frame: int = 16, seed: int = 1000, data_dir=None, cache_dir=None):
+    """The benchmark cases (seen and unseen parts); pickled into ``cache_dir`` when given."""
+    import pickle
+
+    path = None if cache_dir is None else Path(cache_dir) / f"cirrus_bench_cases_n{n_per_frame}_s{seed}.pkl"
+    if path is not None and path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    cases = _build_set(n_per_frame=n_per_frame, seed=seed, data_dir=data_dir)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            pickle.dump(cases, fh)
+    return cases
+
+
+def _build_set(*, n_per_frame, seed, data_dir):
     seen = make_cases(split="benchmark", n_per_frame=n_per_frame, rng=seed, setting=TRAIN_SETTING, data_dir=data_dir)
     half = max(1, n_per_frame // 2)
     unseen = make_cases(split="benchmark", n_per_frame=half, rng=seed + 1, setting=UNSEEN_SETTING, data_dir=data_dir)

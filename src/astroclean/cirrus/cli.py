@@ -1,47 +1,45 @@
 """Command line of the cirrus task (thin: parse, call the library, print a summary).
 
     astroclean cirrus field_g.fits field_r.fits field_i.fits -o out/
+    astroclean cirrus 'stripe82/*_[gri].fits' -o out/ --workers 2      # many fields (astroclean.batch)
     astroclean cirrus cube.fits -o out/ --zeropoint 22.5
     astroclean simulate cirrus --frame sdss --split benchmark --seed 1 -o mock.fits
     astroclean evaluate cirrus -o bench/
 
-The same through ``python -m astroclean.cirrus.cli cirrus|simulate cirrus|evaluate cirrus ...``.
+A field is its first band's file with the others named alike (g -> r, i or r, z), or one cube.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
-__all__ = ["add_parser", "add_simulate_parser", "add_evaluate_parser", "main"]
+__all__ = ["add_arguments", "batch_spec", "add_simulate_parser", "add_evaluate_parser", "main"]
 
 
-def _run_arguments(p):
-    p.add_argument("inputs", nargs="+", help="one FITS per band (g r i, or g r z), or one cube")
-    p.add_argument("-o", "--outdir", required=True, help="output folder (must exist or is created)")
-    p.add_argument("--model", default="cirrus-gri")
-    p.add_argument("--masker", default="cirrus-mask-gri", help="'cirrus-mask-gri' or 'classical'")
+def add_arguments(p) -> None:
+    """The options of ``astroclean cirrus`` (inputs, -o, --overwrite, --device and the batch options come from the CLI)."""
+    p.add_argument("--model", default="cirrus-gri", help="cirrus model (see `astroclean models --task cirrus`)")
+    p.add_argument("--masker", default="cirrus-mask-gri", help="'cirrus-mask-gri' (learned) or 'classical'")
     p.add_argument("--zeropoint", type=float, nargs="+", default=None,
                    help="AB magnitude of one data unit (one, or one per band); default from the headers")
     p.add_argument("--pixel-scale", type=float, default=None, help="arcsec/px; default from the WCS")
-    p.add_argument("--bands", nargs="+", default=None, help="band names in input order (default: headers/file names)")
-    p.add_argument("--threshold", type=float, default=None)
-    p.add_argument("--star-limit", type=float, default=1000.0, help="peak SNR of stars to model (<=0: no star step)")
-    p.add_argument("--single-band", action="store_true", help="copy a single band into the three channels")
+    p.add_argument("--threshold", type=float, default=None, help="cirrus probability threshold (default: the card's)")
+    p.add_argument("--star-limit", type=float, default=1000.0, help="peak SNR of stars to model (<= 0: no star step)")
+    p.add_argument("--single-band", action="store_true", help="one band per field, copied into the three channels")
     p.add_argument("--subtract-sky", action="store_true", help="subtract a global clipped median per band first")
-    p.add_argument("--no-png", action="store_true")
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--no-png", action="store_true", help="no quick-look PNG")
     p.add_argument("--weights-dir", default=None, help="folder with the models' cards and weights (default: shipped)")
-    p.add_argument("--overwrite", action="store_true")
 
 
-def add_parser(subparsers):
-    p = subparsers.add_parser("cirrus", help="mask sources and bright stars, segment Galactic cirrus",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _run_arguments(p)
-    p.set_defaults(func=run)
-    return p
+def batch_spec(args):
+    """The batch spec of ``astroclean cirrus`` from parsed ``args``."""
+    from .batch import CirrusBatch
+
+    return CirrusBatch(model=args.model, masker=args.masker, threshold=args.threshold,
+                       star_limit=args.star_limit if args.star_limit and args.star_limit > 0 else None,
+                       zeropoint=None if args.zeropoint is None else tuple(args.zeropoint),
+                       pixel_scale=args.pixel_scale, single_band=args.single_band, subtract_sky=args.subtract_sky,
+                       png=not args.no_png, device=args.device, weights_dir=args.weights_dir)
 
 
 def add_simulate_parser(tasks):
@@ -70,49 +68,6 @@ def add_evaluate_parser(sub):
     p.add_argument("--no-stars", action="store_true", help="skip the bright-star gradient measurement")
     p.set_defaults(func=run_evaluate)
     return p
-
-
-def run(args) -> int:
-    from ..errors import AstrocleanError, AstrocleanFileError
-    from ..io.paths import product_stem
-    from .api import CirrusSegmenter
-    from .inputs import as_cirrus_stack
-
-    outdir = Path(args.outdir)
-    if outdir.exists() and not outdir.is_dir():
-        raise AstrocleanFileError(f"{outdir} is a file; -o takes a folder")
-    zp = None if args.zeropoint is None else (args.zeropoint[0] if len(args.zeropoint) == 1 else tuple(args.zeropoint))
-    stack = as_cirrus_stack([Path(p) for p in args.inputs], bands=args.bands, zeropoint=zp,
-                            pixel_scale=args.pixel_scale, single_band=args.single_band)
-    stem = product_stem(Path(args.inputs[0]))
-    if len(args.inputs) > 1:
-        stem = stem.rstrip("_-.") or stem
-        for b in stack.bands:
-            for sep in ("_", "-", "."):
-                if stem.endswith(sep + b):
-                    stem = stem[: -len(sep + b)]
-    out = outdir / f"{stem}_cirrus.fits"
-    from ..io.write import check_writable
-
-    outdir.mkdir(parents=True, exist_ok=True)
-    check_writable(out, overwrite=args.overwrite)
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    seg = CirrusSegmenter(model=args.model, masker=args.masker, threshold=args.threshold,
-                          star_limit=args.star_limit if args.star_limit and args.star_limit > 0 else None,
-                          weights_dir=args.weights_dir)
-    try:
-        result = seg(stack, subtract_sky=args.subtract_sky)
-        path = result.write(out, overwrite=args.overwrite, png=not args.no_png)
-    except AstrocleanError:
-        raise
-    print(f"wrote {path}" + ("" if args.no_png else f" and {path.with_suffix('.png')}"))
-    print(f"  bands {','.join(result.bands)}  bin {result.provenance['bin']}  cirrus {result.cirrus.mean():.1%} of "
-          f"the field  masked {result.source_mask.mean():.1%}  stars modelled {len(result.stars)}  "
-          f"depth r {result.depth:.2f} mag/arcsec2  {result.provenance['seconds']} s")
-    return 0
 
 
 def run_simulate(args) -> int:
@@ -173,7 +128,7 @@ def run_evaluate(args) -> int:
 
 
 def main(argv=None) -> int:
-    """``python -m astroclean.cirrus.cli ...`` is the package command line (which holds the cirrus commands)."""
+    """``python -m astroclean.cirrus.cli ...`` is the package command line."""
     from ..cli import main as package_main
 
     return package_main(argv)

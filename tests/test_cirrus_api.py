@@ -89,15 +89,39 @@ def test_bad_inputs_raise_clear_errors(tmp_path, case, match):
 
 
 def test_cli_on_small_files_and_nothing_partial_on_bad_input(tmp_path, weights):
+    import shutil
+
     from astroclean.cli import main
 
     out = tmp_path / "out"
-    assert main(["cirrus", *map(str, SDSS), "-o", str(out), "--weights-dir", str(weights)]) == 0
+    assert main(["cirrus", *map(str, SDSS), "-o", str(out), "--weights-dir", str(weights), "--no-progress"]) == 0
     assert (out / "sdss_cirrus.fits").is_file() and (out / "sdss_cirrus.png").is_file()
     with fits.open(out / "sdss_cirrus.fits") as h:
         assert "CTYPE1" in h["IMAGE_R"].header and "CTYPE1" in h["CIRRUS"].header     # WCS kept
-        assert h["IMAGE_R"].header["MAGZERO"] == 22.5
-    bad = _write(tmp_path / "bad_r.fits", np.ones((8, 8), "f4"))
+        assert h["IMAGE_R"].header["MAGZERO"] == 22.5 and h["CIRRUS"].header["ACTASK"] == "cirrus"
+    # a constant r band: the field fails with a clear message, no product is left
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for b, src in zip("gri", SDSS):
+        shutil.copy(src, bad / f"f_{b}.fits")
+    with fits.open(bad / "f_r.fits", mode="update") as h:
+        h[0].data[:] = 1.0
     out2 = tmp_path / "out2"
-    assert main(["cirrus", str(SDSS[0]), str(bad), str(SDSS[2]), "-o", str(out2), "--weights-dir", str(weights)]) == 2
-    assert not out2.exists() or not any(out2.iterdir())
+    assert main(["cirrus", str(bad / "f_g.fits"), str(bad / "f_r.fits"), str(bad / "f_i.fits"), "-o", str(out2),
+                 "--weights-dir", str(weights), "--no-progress"]) == 1
+    assert not list(out2.glob("*_cirrus.*"))
+    # a missing band: a clear error, no product
+    (bad / "f_i.fits").unlink()
+    assert main(["cirrus", str(bad / "f_g.fits"), str(bad / "f_r.fits"), "-o", str(out2),
+                 "--weights-dir", str(weights), "--no-progress"]) == 1
+    assert not list(out2.glob("*_cirrus.*"))
+
+
+def test_batch_groups_bands_into_fields():
+    from astroclean.cirrus.batch import field_files
+
+    files = {"d/a_g.fits", "d/a_r.fits", "d/a_z.fits", "d/b-g.fits.fz", "d/b-r.fits.fz", "d/b-i.fits.fz"}
+    assert field_files("d/a_g.fits", exists=files.__contains__) == ("a", ("d/a_g.fits", "d/a_r.fits", "d/a_z.fits"))
+    assert field_files("d/b-g.fits.fz", exists=files.__contains__)[1] == ("d/b-g.fits.fz", "d/b-r.fits.fz",
+                                                                         "d/b-i.fits.fz")
+    assert field_files("d/a_r.fits", exists=files.__contains__)[1] is None

@@ -33,7 +33,7 @@ def export_tiny(directory, name, in_channels, seed=0):
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.5, 1.5)
-    card = ModelCard(name=name, task="cirrus", architecture=arch, extra={"inputs": {"normaliser": "cirrus-asinh"}})
+    card = ModelCard(name=name, task="cirrus", architecture=arch, inputs={"normaliser": "cirrus-asinh"})
     export_model(net, card, directory=directory, overwrite=True)
     return net.eval()
 

@@ -64,7 +64,7 @@ class CirrusSegmenter:
         self.star_limit = star_limit
         self.star_radius = star_radius
         self.max_stars = max_stars
-        self.normaliser = (self.runner.card.extra.get("inputs") or {}).get("normaliser", "cirrus-asinh")
+        self.normaliser = self.runner.card.normaliser or "cirrus-asinh"
 
     # --- steps at the working scale -------------------------------------------------------------
     def source_mask(self, x: np.ndarray, noise) -> np.ndarray:
@@ -81,10 +81,37 @@ class CirrusSegmenter:
         m = self.source_mask(x, noise)
         return self.probability(x, noise, m), m
 
+    def _resegment(self, data, star_model, k, noise, srcmask, prob):
+        """Re-bin the star-subtracted bands and re-run the cirrus network on the boxes around the star models
+        (with the network's context on every side); elsewhere the first pass stands."""
+        from scipy import ndimage
+
+        x = bin_stack(data - star_model, k)
+        touched = bin_stack(np.any(star_model != 0, axis=0), k, reduce="any")
+        prob = prob.copy()
+        halo = self.runner.halo
+        ny, nx = prob.shape
+        labels, _ = ndimage.label(touched)
+        for sl in ndimage.find_objects(labels):
+            y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
+            wy0, wy1, wx0, wx1 = max(0, y0 - halo), min(ny, y1 + halo), max(0, x0 - halo), min(nx, x1 + halo)
+            py0, py1, px0, px1 = max(0, y0 - halo // 4), min(ny, y1 + halo // 4), max(0, x0 - halo // 4), min(nx, x1 + halo // 4)
+            win = (slice(wy0, wy1), slice(wx0, wx1))
+            part = self.probability(x[(slice(None),) + win], noise, srcmask[win])
+            prob[py0:py1, px0:px1] = part[py0 - wy0: py1 - wy0, px0 - wx0: px1 - wx0]
+        return x, prob
+
     # --- the whole field -----------------------------------------------------------------------
     def __call__(self, stack, *, zeropoint=None, pixel_scale=None, bands=None, single_band: bool = False,
                  subtract_sky: bool = False) -> CirrusResult:
         t0 = time.time()
+        clock = {}
+
+        def lap(name, start=[time.perf_counter()]):   # noqa: B006 - a per-call stopwatch
+            now = time.perf_counter()
+            clock[name] = round(clock.get(name, 0.0) + now - start[0], 3)
+            start[0] = now
+
         s = as_cirrus_stack(stack, bands=bands, zeropoint=zeropoint, pixel_scale=pixel_scale, single_band=single_band)
         data = s.data
         shape = data.shape[1:]
@@ -94,7 +121,11 @@ class CirrusSegmenter:
             data = data - sky.astype(np.float32)[:, None, None]
         x = bin_stack(data, k)
         _, noise = sky_noise(x)
-        prob, srcmask = self.segment_binned(x, noise)
+        lap("input, binning")
+        srcmask = self.source_mask(x, noise)
+        lap("source mask")
+        prob = self.probability(x, noise, srcmask)
+        lap("cirrus")
         star_model = np.zeros(data.shape, dtype=np.float32)
         stars = []
         if self.star_limit is not None:
@@ -102,14 +133,16 @@ class CirrusSegmenter:
             _, native_noise = sky_noise(data[:, ::3, ::3])
             found = find_bright_stars(data[1], native_noise[1], limit=self.star_limit,
                                       separation=max(3, int(round(3.0 / s.pixel_scale))), max_stars=self.max_stars)
+            lap("stars")
             if found:
                 cirrus1 = unbin((prob >= self.threshold) & ~srcmask, k, shape)
                 star_model, stars = fit_bright_stars(data, native_noise, mask=unbin(srcmask, k, shape),
                                                      cirrus=cirrus1, pixel_scale=s.pixel_scale, limit=self.star_limit,
                                                      radius=self.star_radius, stars=found)
-                if stars:   # second pass on the star-subtracted bands (the source mask is kept)
-                    x = bin_stack(data - star_model, k)
-                    prob = self.probability(x, noise, srcmask)
+                lap("stars")
+                if stars:   # second pass on the star-subtracted bands, only where the star models are
+                    x, prob = self._resegment(data, star_model, k, noise, srcmask, prob)
+                    lap("cirrus")
         cirrus_b = (prob >= self.threshold) & ~srcmask
         depth = float("nan")
         for m in (srcmask | cirrus_b, srcmask, np.zeros_like(srcmask)):
@@ -126,6 +159,8 @@ class CirrusSegmenter:
         cirrus &= ~nan
         cleaned = (s.data - star_model).astype(np.float32)
         digest = hashlib.sha256(np.ascontiguousarray(s.data).tobytes()).hexdigest()
+        lap("outputs")
+        self.last_timings = clock
         provenance = dict(task="cirrus", model=self.runner.name, model_sha256=self.runner.sha256,
                           masker=self.masker_name, threshold=self.threshold, star_limit=self.star_limit,
                           star_radius=self.star_radius, n_stars=len(stars), bin=k, bands=",".join(s.bands),

@@ -4,6 +4,7 @@
     astroclean cirrus 'stripe82/*_[gri].fits' -o out/ --workers 2      # many fields (astroclean.batch)
     astroclean cirrus cube.fits -o out/ --zeropoint 22.5
     astroclean simulate cirrus --frame sdss --split benchmark --seed 1 -o mock.fits
+    astroclean train cirrus segment --name cirrus-gri --minutes 25
     astroclean evaluate cirrus -o bench/
 
 A field is its first band's file with the others named alike (g -> r, i or r, z), or one cube.
@@ -12,8 +13,9 @@ A field is its first band's file with the others named alike (g -> r, i or r, z)
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-__all__ = ["add_arguments", "batch_spec", "add_simulate_parser", "add_evaluate_parser", "main"]
+__all__ = ["add_arguments", "batch_spec", "add_simulate_parser", "add_train_parser", "add_evaluate_parser", "main"]
 
 
 def add_arguments(p) -> None:
@@ -55,6 +57,24 @@ def add_simulate_parser(tasks):
     return p
 
 
+def add_train_parser(tasks):
+    """Add ``astroclean train cirrus {segment,mask,calibrate}``."""
+    from .train import add_train_arguments
+
+    p = tasks.add_parser("cirrus", help="train the cirrus segmenter or the source masker on mock cirrus")
+    add_train_arguments(p)
+    p.set_defaults(func=run_train)
+    return p
+
+
+def run_train(args) -> int:
+    import shlex
+
+    from .train import run
+
+    return run(args, command="astroclean " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+
+
 def add_evaluate_parser(sub):
     p = sub.add_parser("cirrus", help="cirrus benchmark (held-out mocks, baselines, masking, speed)")
     p.add_argument("-o", "--outdir", required=True)
@@ -66,6 +86,9 @@ def add_evaluate_parser(sub):
     p.add_argument("--data-dir", default=None)
     p.add_argument("--cache-dir", default=None, help="keep the simulated benchmark cases here between runs")
     p.add_argument("--no-stars", action="store_true", help="skip the bright-star gradient measurement")
+    p.add_argument("--update-cards", action="store_true", help="write the measured numbers into the model cards")
+    p.add_argument("--timing-only", action="store_true",
+                   help="re-measure the speed and the star gradients; the other tables come from OUTDIR/cirrus_benchmark.json")
     p.set_defaults(func=run_evaluate)
     return p
 
@@ -114,7 +137,18 @@ def run_evaluate(args) -> int:
     from .simulate.backgrounds import load_frames
 
     command = f"astroclean evaluate cirrus -o {args.outdir} --n-per-frame {args.n_per_frame} --seed {args.seed} --threads {args.threads}" + "".join(f" --extra-model {m}" for m in args.extra_model)
-    cases = build_set(n_per_frame=args.n_per_frame, seed=args.seed, data_dir=args.data_dir, cache_dir=args.cache_dir)
+    if args.timing_only:
+        import json
+
+        old = json.loads((Path(args.outdir) / "cirrus_benchmark.json").read_text())
+        star_rows = None if args.no_stars else star_gradients(
+            load_frames(split="all", data_dir_path=args.data_dir, instruments=("LegacySurvey",))[0])
+        timing = [time_field(side=args.time_side, threads=args.threads, data_dir=args.data_dir)]
+        print(report(old["summary"], timing, args.outdir, command=old["command"], n_cases=old.get("n_cases", 0),
+                     star_rows=star_rows))
+        _update(args)
+        return 0
+    cases = build_set(n_per_frame=args.n_per_frame, rng=args.seed, data_dir=args.data_dir, cache_dir=args.cache_dir)
     models = {"cirrus-gri (learned mask)": ("cirrus-gri", "cirrus-mask-gri"),
               "cirrus-gri (classical mask)": ("cirrus-gri", "classical")}
     for extra in args.extra_model:
@@ -124,7 +158,16 @@ def run_evaluate(args) -> int:
     star_rows = None if args.no_stars else star_gradients(load_frames(split="all", data_dir_path=args.data_dir, instruments=("LegacySurvey",))[0])
     timing = [time_field(side=args.time_side, threads=args.threads, data_dir=args.data_dir)] if args.time_side else []
     print(report(summary, timing, args.outdir, command=command, n_cases=len(cases), star_rows=star_rows))
+    _update(args)
     return 0
+
+
+def _update(args):
+    if args.update_cards:
+        from .evaluate.cards import update_cards
+
+        for path in update_cards(Path(args.outdir) / "cirrus_benchmark.json"):
+            print(f"updated {path}")
 
 
 def main(argv=None) -> int:

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AstrocleanValueError
+from ..models.registry import register_model
 
 __all__ = ["CirrusUNet", "ENCODERS", "ARCHITECTURES", "build_cirrus_net"]
 
@@ -117,8 +118,8 @@ class CirrusUNet(nn.Module):
         return self.head(y)[..., :ny, :nx]
 
 
-# Architecture variants (registered names -> constructor options). TODO(floor): register through
-# astroclean.models.register_model once the floor's open registry lands.
+# Architecture variants (registered names -> constructor options); a card's architecture is
+# {"kind": "cirrus-unet", "module": "astroclean.cirrus.nets", **options}.
 ARCHITECTURES = {
     "cirrus-unet-mbv2": dict(kind="cirrus-unet", in_channels=4, out_channels=1, encoder="mobilenetv2",
                              widths=(12, 16, 24, 32, 48, 64), blocks=2),
@@ -131,9 +132,33 @@ ARCHITECTURES = {
 }
 
 
+MODULE = "astroclean.cirrus.nets"
+for _arch in ARCHITECTURES.values():
+    _arch["module"] = MODULE
+
+
+# The variants above are built by name in training and tests (``ARCHITECTURES``); they are not listed as
+# untrained registry variants, whose generic tests feed one-channel inputs to every per-pixel network.
+@register_model("cirrus-unet", task="cirrus",
+                description="U-Net with a MobileNetV2- or ResNet-style encoder (cirrus, source masks)")
+def cirrus_unet(*, depth: int | None = None, width: int | None = None, **options) -> CirrusUNet:
+    """U-Net with a MobileNetV2- or ResNet-style encoder (cirrus segmentation, source masking).
+
+    ``depth`` (downsamplings) and ``width`` (channels at full resolution), the per-pixel networks'
+    common options, rebuild ``widths`` as ``width * (1, 2, 2, 4, 4, 8...)``.
+    """
+    if depth is not None or width is not None:
+        widths = list(options.get("widths", (12, 16, 24, 32, 48, 64)))
+        depth = len(widths) - 1 if depth is None else int(depth)
+        width = widths[0] if width is None else int(width)
+        options["widths"] = tuple(width * 2 ** ((i + 1) // 2) for i in range(depth + 1))
+    return CirrusUNet(**options)
+
+
 def build_cirrus_net(architecture: dict) -> CirrusUNet:
     """Build from a card's ``architecture`` dict (``kind`` = "cirrus-unet")."""
     arch = dict(architecture)
+    arch.pop("module", None)
     kind = arch.pop("kind", "cirrus-unet")
     if kind != "cirrus-unet":
         raise AstrocleanValueError(f"not a cirrus architecture: kind={kind!r}")

@@ -153,3 +153,16 @@ def normalise_reference(data: np.ndarray, noise=None, *, percentile: float = 99.
 
 
 NORMALISERS = {"cirrus-asinh": normalise_asinh, "cirrus-reference": normalise_reference}
+
+
+def _register():
+    from ..inference.normalisers import register_normaliser
+
+    register_normaliser("cirrus-asinh", normalise_asinh,
+                        description="x = asinh(data / (3 noise)) / 3 per band at the 2\"/px working scale "
+                                    "(sky-subtracted input; noise: robust sigma of each binned band)")
+    register_normaliser("cirrus-reference", normalise_reference,
+                        description="per band: clip at the 99.9th percentile, log10, min-max to [-1, 1]")
+
+
+_register()

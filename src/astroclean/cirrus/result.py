@@ -1,20 +1,19 @@
-"""The frozen result of the cirrus task and its products (FITS + PNG quick-look).
-
-TODO(floor): derive from ``astroclean.tasks.Result`` once the floor lands.
-"""
+"""The frozen result of the cirrus task and its products (FITS + PNG quick-look)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ..tasks import Result
 
 __all__ = ["CirrusResult", "quicklook"]
 
 
 @dataclass(frozen=True)
-class CirrusResult:
+class CirrusResult(Result):
     """What ``segment_cirrus`` found.
 
     Attributes
@@ -48,7 +47,6 @@ class CirrusResult:
     model: str = ""
     wcs: object = None
     headers: tuple = ()
-    provenance: dict = field(default_factory=dict)
 
     def _header(self):
         from astropy.io import fits
@@ -58,25 +56,11 @@ class CirrusResult:
             h.update(self.wcs.to_header())
         return h
 
-    def write(self, path, *, overwrite: bool = False, png: bool | str = True) -> Path:
-        """Write the FITS product (and the PNG quick-look beside it, ``png=False`` to skip).
-
-        Extensions: ``CIRRUS`` (plane 0 probability, plane 1 mask), ``SRCMASK``, ``STARMODEL``
-        (band, y, x) and ``IMAGE_<band>`` (star-subtracted) per band; the WCS and the input's
-        first header are kept, provenance in every HDU. Written atomically; nothing is left
-        on disk when it fails.
-        """
+    def extensions(self, header=None, **options) -> list:
+        """``CIRRUS`` (probability, mask), ``SRCMASK``, ``STARMODEL`` and ``IMAGE_<band>`` per band."""
         from astropy.io import fits
 
-        from ..io.write import check_writable, write_fits
-
-        path = Path(path)
-        png_path = Path(png) if isinstance(png, str) else path.with_suffix(".png")
-        check_writable(path, overwrite=overwrite)
-        if png:
-            check_writable(png_path, overwrite=overwrite)
         wcs_header = self._header()
-        cirrus = np.stack([self.probability, self.cirrus.astype(np.float32)]).astype(np.float32)
         ch = wcs_header.copy()
         ch["PLANE0"] = "probability"
         ch["PLANE1"] = "cirrus mask (probability >= threshold, unmasked)"
@@ -85,6 +69,7 @@ class CirrusResult:
             ch["DEPTHR"] = (round(self.depth, 3), "r 3-sigma 10x10 arcsec limit, mag/arcsec2")
         star_h = wcs_header.copy()
         star_h["BANDS"] = ",".join(self.bands)
+        cirrus = np.stack([self.probability, self.cirrus.astype(np.float32)]).astype(np.float32)
         extensions = [("CIRRUS", cirrus, ch), ("SRCMASK", self.source_mask.astype(np.uint8), wcs_header),
                       ("STARMODEL", self.star_model.astype(np.float32), star_h)]
         used = set()
@@ -99,8 +84,27 @@ class CirrusResult:
             h["BAND"] = band
             h["MAGZERO"] = self.zeropoints[b]
             extensions.append((name, self.cleaned[b], h))
-        primary = self.headers[0] if self.headers and self.headers[0] is not None else None
-        out = write_fits(path, extensions, primary_header=primary, provenance=self.provenance, overwrite=overwrite)
+        return extensions
+
+    def write(self, path, *, overwrite: bool = False, png: bool | str = True, header=None,
+              primary_header=None) -> Path:
+        """Write the FITS product (and the PNG quick-look beside it; ``png=False`` to skip, or a path).
+
+        Extensions: ``CIRRUS`` (plane 0 probability, plane 1 mask), ``SRCMASK``, ``STARMODEL``
+        (band, y, x) and ``IMAGE_<band>`` (star-subtracted) per band; the WCS and each band's
+        header are kept, provenance in every HDU. Written atomically; when the PNG fails the
+        FITS is removed again, so nothing partial is left on disk.
+        """
+        from ..io.write import check_writable
+
+        path = Path(path)
+        png_path = Path(png) if isinstance(png, (str, Path)) else path.with_suffix(".png")
+        check_writable(path, overwrite=overwrite)
+        if png:
+            check_writable(png_path, overwrite=overwrite)
+        if primary_header is None and self.headers and self.headers[0] is not None:
+            primary_header = self.headers[0]
+        out = super().write(path, primary_header=primary_header, overwrite=overwrite)
         if png:
             try:
                 quicklook(self, png_path, overwrite=overwrite)
@@ -142,27 +146,26 @@ def quicklook(result: CirrusResult, path, *, overwrite: bool = False, max_side: 
     binning = int(result.provenance.get("bin", 1) or 1)
     with np.errstate(invalid="ignore"):
         mean = np.nanmean(np.where(np.isfinite(cleaned), cleaned, 0.0), axis=0)
-    smooth = masked_smooth(mean, srcm, max(1.0, binning / step))
+    smooth = masked_smooth(mean, srcm, max(1.0, binning / step / 2))
     fig = Figure(figsize=(15, 5.4))
     axes = fig.subplots(1, 3)
     axes[0].imshow(rgb, origin="lower")
     axes[0].contour(prob, levels=[result.threshold], colors=["cyan"], linewidths=0.8)
-    axes[0].set_title(f"{'/'.join(result.bands[::-1])} composite, cirrus p>={result.threshold:g} (cyan)")
+    axes[0].set_title(f"{'/'.join(result.bands[::-1])} composite; cirrus p>={result.threshold:g} (cyan)", fontsize=9)
     bg = np.where(srcm, np.nan, smooth)
     vals = bg[np.isfinite(bg)]
     lo, hi = (np.percentile(vals, [5, 99.5]) if vals.size else (0, 1))
-    cmap = matplotlib.colormaps["gray"].copy()
-    cmap.set_bad("#3b2f6b")
+    cmap = matplotlib.colormaps["gray"].with_extremes(bad="#3b2f6b")
     axes[1].imshow(bg, origin="lower", cmap=cmap, vmin=lo, vmax=hi)
     if cir.any():
         axes[1].contour(cir.astype(float), levels=[0.5], colors=["orange"], linewidths=0.8)
-    axes[1].set_title("smoothed band mean, sources masked (purple); cirrus (orange)")
+    axes[1].set_title("smoothed band mean, sources masked (purple), cirrus (orange)", fontsize=9)
     over = np.zeros(cir.shape + (3,))
     over[..., 0] = srcm
     over[..., 1] = cir
     over[..., 2] = prob * ~srcm
     axes[2].imshow(over, origin="lower")
-    axes[2].set_title(f"sources (red), cirrus (green), probability (blue); depth r {result.depth:.2f}")
+    axes[2].set_title(f"sources (red), cirrus (green), probability (blue); r depth {result.depth:.2f}", fontsize=9)
     for a in axes:
         a.set_xticks([])
         a.set_yticks([])

@@ -13,7 +13,7 @@ from astroclean.tasks import Task, register_task
 class CirrusBenchmark:
     """The cirrus benchmark behind the :class:`astroclean.tasks.Benchmark` protocol.
 
-    ``build_set(n_per_frame=16, seed=1000)``: held-out mocks (seen and unseen generator settings) on the
+    ``build_set(n_per_frame=16, rng=1000)``: held-out mocks (seen and unseen generator settings) on the
     benchmark regions; ``run_method(name, case)``: counts of one method (``"cirrus-gri"``, ``"isophote-29"``,
     ``"isophote-depth"``, ``"ridge"``) on one case; ``summarise(rows)``; ``report(summary, outdir)``.
     """

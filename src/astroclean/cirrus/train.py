@@ -1,7 +1,9 @@
 """Train the cirrus segmenter (``cirrus-gri``) and the source masker (``cirrus-mask-gri``) on mock cases.
 
-    python -m astroclean.cirrus.train segment --arch cirrus-unet-mbv2 --minutes 18 --name cirrus-gri
-    python -m astroclean.cirrus.train mask --arch cirrus-mask-unet --minutes 8 --name cirrus-mask-gri
+    astroclean train cirrus segment --arch cirrus-unet-mbv2 --minutes 25 --name cirrus-gri
+    astroclean train cirrus mask --arch cirrus-mask-unet --minutes 7 --name cirrus-mask-gri
+    astroclean train cirrus calibrate --name cirrus-gri --threads 2
+    (the same with ``python -m astroclean.cirrus.train ...``)
 
 Training cases: mocks from the TRAIN generator setting on the train regions of
 the SDSS, Legacy Survey and DES frames (never the benchmark regions); random
@@ -142,6 +144,7 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
     pos_weight = float(np.clip((tot - pos) / max(pos, 1.0), 1.0, 10.0))
     arch_dict = dict(ARCHITECTURES[arch])
     arch_dict["in_channels"] = 4 if kind == "segment" else 3
+    arch_dict["module"] = "astroclean.cirrus.nets"
     net = build_cirrus_net(arch_dict)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     budget = minutes * 60 - (time.time() - t0)
@@ -179,19 +182,19 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
     from ..models.card import ModelCard
     from ..training.export import export_model
 
-    extra = dict(
-        inputs={"bands": ["g", "r", "i"], "channels": arch_dict["in_channels"], "units": "any (normalised by the noise)",
-                "normaliser": normaliser, "working_scale_arcsec": 2.0,
-                "band_mapping": "SDSS g,r,i; Legacy Survey/DECam g,r,z -> g,r,i; single band copied to all three"},
-        outputs={"kind": "mask", "names": ["cirrus" if kind == "segment" else "source"], "units": [""],
-                 "activation": "sigmoid"},
-        training_log=log[-5:], steps=step, pos_weight=round(pos_weight, 3))
+    inputs = {"bands": ["g", "r", "i"], "channels": arch_dict["in_channels"],
+              "units": "any linear flux unit, sky-subtracted (normalised by the noise)", "normaliser": normaliser,
+              "working_scale_arcsec": 2.0,
+              "band_mapping": "SDSS g,r,i; Legacy Survey/DECam g,r,z -> g,r,i; a single band copied into all three",
+              "preprocessing": ("asinh(x / 3 noise) / 3 per band at 2\"/px" + (
+                  ", source pixels 0, source mask as 4th channel" if kind == "segment" else ""))}
+    outputs = {"kind": "mask", "names": ["cirrus" if kind == "segment" else "source"], "units": ["probability"],
+               "activation": "sigmoid"}
+    extra = dict(training_log=log[-5:], steps=step, pos_weight=round(pos_weight, 3))
     desc = ("cirrus segmentation U-Net (" if kind == "segment" else "source/artefact masking U-Net (") + \
         f"{arch_dict['encoder']} encoder, widths {list(arch_dict['widths'])}), trained from scratch on mock cirrus"
-    card = ModelCard(name=name, task="cirrus", architecture=arch_dict, description=desc,
-                     normalisation=("asinh(x / 3 noise) / 3 per band at 2\"/px, source pixels 0, source mask as 4th "
-                                    "channel" if kind == "segment" else "asinh(x / 3 noise) / 3 per band at 2\"/px"),
-                     instruments=("SDSS", "Legacy Survey", "DES", "DECam"), input_units="any; sky-subtracted",
+    card = ModelCard(name=name, task="cirrus", architecture=arch_dict, description=desc, inputs=inputs,
+                     outputs=outputs, instruments=("SDSS", "Legacy Survey", "DES", "DECam"),
                      training_data=(f"{n_per_frame} mock clouds (TRAIN setting: slopes 2.5-3.3, anisotropy 1.5-4) per "
                                     "train region (first 60 % of the columns) of the SDSS gri, Legacy Survey grz and "
                                     f"DES r frames; seed {seed}; 64 px windows, 8 dihedral transforms"),
@@ -220,7 +223,7 @@ def calibrate_threshold(name: str, *, n_per_frame: int = 8, seed: int = 500, dat
 
     torch.set_num_threads(threads)
     runner = NetworkRunner(name, directory=weights_dir)
-    normaliser = (runner.card.extra.get("inputs") or {}).get("normaliser", "cirrus-asinh")
+    normaliser = runner.card.normaliser or "cirrus-asinh"
     cases = make_cases(split="train", n_per_frame=n_per_frame, rng=seed, data_dir=data_dir)
     levels = np.round(np.arange(0.2, 0.81, 0.05), 2)
     tp, fp, fn = np.zeros(len(levels)), np.zeros(len(levels)), np.zeros(len(levels))
@@ -243,9 +246,8 @@ def calibrate_threshold(name: str, *, n_per_frame: int = 8, seed: int = 500, dat
     return best
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m astroclean.cirrus.train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_train_arguments(p) -> None:
+    """The options of ``astroclean train cirrus`` (and ``python -m astroclean.cirrus.train``)."""
     p.add_argument("kind", choices=["segment", "mask", "calibrate"])
     p.add_argument("--arch", default=None)
     p.add_argument("--name", required=True)
@@ -257,23 +259,34 @@ def main(argv=None) -> int:
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--normaliser", default="cirrus-asinh", choices=["cirrus-asinh", "cirrus-reference"])
-    p.add_argument("--data-dir", default=None)
+    p.add_argument("--data-dir", default=None, help="real data folder (default: $ASTROCLEAN_DATA_DIR)")
     p.add_argument("-o", "--outdir", default="src/astroclean/weights")
     p.add_argument("--cache-dir", default=None, help="keep the simulated training cases here between runs")
-    args = p.parse_args(argv)
+
+
+def run(args, *, command: str = "") -> int:
+    """Train (or calibrate) from parsed ``args``."""
+    import warnings
+
+    warnings.filterwarnings("ignore", module="astropy")
     if args.kind == "calibrate":
         calibrate_threshold(args.name, data_dir=args.data_dir, threads=args.threads,
                             weights_dir=None if args.outdir == "src/astroclean/weights" else args.outdir)
         return 0
     arch = args.arch or ("cirrus-unet-mbv2" if args.kind == "segment" else "cirrus-mask-unet")
-    command = "python -m astroclean.cirrus.train " + " ".join(argv if argv is not None else sys.argv[1:])
-    import warnings
-
-    warnings.filterwarnings("ignore", module="astropy")
     train(args.kind, arch=arch, name=args.name, minutes=args.minutes, seed=args.seed, n_per_frame=args.n_per_frame,
           batch=args.batch, size=args.size, lr=args.lr, threads=args.threads, data_dir=args.data_dir,
           normaliser=args.normaliser, outdir=args.outdir, command=command, cache_dir=args.cache_dir)
     return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m astroclean.cirrus.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_train_arguments(p)
+    args = p.parse_args(argv)
+    command = "python -m astroclean.cirrus.train " + " ".join(argv if argv is not None else sys.argv[1:])
+    return run(args, command=command)
 
 
 if __name__ == "__main__":

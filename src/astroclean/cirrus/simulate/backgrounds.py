@@ -16,7 +16,6 @@ are benchmark only (too small to train on).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,13 +30,10 @@ TRAIN_FRACTION = 0.6
 
 
 def data_dir(path=None) -> Path:
-    """The shared data folder: ``path``, else $ASTROCLEAN_DATA_DIR, else ``<repo>/../shared/data``."""
-    if path is not None:
-        return Path(path)
-    env = os.environ.get("ASTROCLEAN_DATA_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[4].parent / "shared" / "data"
+    """The real-data folder: ``path``, else $ASTROCLEAN_DATA_DIR (:func:`astroclean.simulate.common.resolve_data_dir`)."""
+    from ...simulate.common import resolve_data_dir
+
+    return resolve_data_dir(path, need="optical frames for mock cirrus")
 
 
 @dataclass(frozen=True)
@@ -150,7 +146,7 @@ def load_frames(*, split: str = "all", data_dir_path=None, instruments=("SDSS", 
         The data folder is missing (pass ``data_dir_path`` or set ASTROCLEAN_DATA_DIR).
     """
     root = data_dir(data_dir_path)
-    if not (root / "optical").is_dir():
+    if not (root / "optical").is_dir():  # pragma: no cover - a wrong folder
         raise AstrocleanFileError(f"real optical frames not found under {root}; pass --data-dir or set "
                                   "ASTROCLEAN_DATA_DIR to the shared data folder")
     frames = []

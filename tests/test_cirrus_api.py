@@ -125,3 +125,16 @@ def test_batch_groups_bands_into_fields():
     assert field_files("d/b-g.fits.fz", exists=files.__contains__)[1] == ("d/b-g.fits.fz", "d/b-r.fits.fz",
                                                                          "d/b-i.fits.fz")
     assert field_files("d/a_r.fits", exists=files.__contains__)[1] is None
+
+
+def test_cli_on_a_cube(tmp_path, weights):
+    from astroclean.cli import main
+
+    header = fits.getheader(SDSS[0])
+    cube = np.stack([fits.getdata(p) for p in SDSS]).astype("f4")
+    fits.PrimaryHDU(cube, header).writeto(tmp_path / "field.fits")
+    out = tmp_path / "out"
+    assert main(["cirrus", str(tmp_path / "field.fits"), "-o", str(out), "--weights-dir", str(weights),
+                 "--no-progress", "--no-png", "--star-limit", "0"]) == 0
+    with fits.open(out / "field_cirrus.fits") as h:
+        assert h["CIRRUS"].data.shape == (2, 160, 160) and h["STARMODEL"].data.shape == (3, 160, 160)

@@ -87,6 +87,8 @@ def add_evaluate_parser(sub):
     p.add_argument("--cache-dir", default=None, help="keep the simulated benchmark cases here between runs")
     p.add_argument("--no-stars", action="store_true", help="skip the bright-star gradient measurement")
     p.add_argument("--update-cards", action="store_true", help="write the measured numbers into the model cards")
+    p.add_argument("--models-only", action="store_true",
+                   help="score cirrus-gri and the --extra-model ones only (learned mask), into OUTDIR/cirrus_models.md")
     p.add_argument("--timing-only", action="store_true",
                    help="re-measure the speed and the star gradients; the other tables come from OUTDIR/cirrus_benchmark.json")
     p.set_defaults(func=run_evaluate)
@@ -149,6 +151,23 @@ def run_evaluate(args) -> int:
         _update(args)
         return 0
     cases = build_set(n_per_frame=args.n_per_frame, rng=args.seed, data_dir=args.data_dir, cache_dir=args.cache_dir)
+    if args.models_only:
+        models = {m: (m, "cirrus-mask-gri") for m in ["cirrus-gri", *args.extra_model]}
+        rows, _, _ = run_benchmark(cases, models=models, threads=args.threads, baselines=False)
+        summary = summarise(rows, [])
+        lines = [f"# Cirrus models on the same {len(cases)} held-out mocks", "",
+                 f"Command: `astroclean evaluate cirrus -o {args.outdir} --models-only "
+                 + " ".join(f"--extra-model {m}" for m in args.extra_model) + "`", "",
+                 "| model | part | IoU | precision | recall | alert rate |", "|---|---|---|---|---|---|"]
+        for m in models:
+            for part, sc in [("all", summary["overall"][m])] + sorted(summary["by_part"][m].items()):
+                lines.append(f"| {m} | {part} | {sc['iou']:.3f} | {sc['precision']:.3f} | {sc['recall']:.3f} | "
+                             f"{sc['alert_rate']:.3f} |")
+        text = "\n".join(lines) + "\n"
+        Path(args.outdir).mkdir(parents=True, exist_ok=True)
+        (Path(args.outdir) / "cirrus_models.md").write_text(text)
+        print(text)
+        return 0
     models = {"cirrus-gri (learned mask)": ("cirrus-gri", "cirrus-mask-gri"),
               "cirrus-gri (classical mask)": ("cirrus-gri", "classical")}
     for extra in args.extra_model:

@@ -67,7 +67,20 @@ def _methods(models, weights_dir=None):
     return segs
 
 
-def run_benchmark(cases, *, models=None, threads: int = 2, weights_dir=None):
+def _baselines(c, base_mask):
+    """The non-learned methods on one case."""
+    x, noise, scale = c["x"], c["noise"], c["pixel_scale"]
+    return {
+        "isophote 29 mag/arcsec2": isophote_cirrus(x, base_mask, zeropoint=c["zeropoint"], unit_scale=c["unit_scale"],
+                                                   pixel_scale=scale, isophote=29.0),
+        "isophote at the frame depth": isophote_cirrus(x, base_mask, zeropoint=c["zeropoint"],
+                                                       unit_scale=c["unit_scale"], pixel_scale=scale,
+                                                       isophote=c["depth"]),
+        "ridge filter (sato)": ridge_cirrus(x, base_mask, noise, pixel_scale=scale),
+    }
+
+
+def run_benchmark(cases, *, models=None, threads: int = 2, weights_dir=None, baselines: bool = True):
     """Rows of per-case counts for every method, plus masking rows."""
     import torch
 
@@ -90,12 +103,8 @@ def run_benchmark(cases, *, models=None, threads: int = 2, weights_dir=None):
             preds[label] = (prob >= seg.threshold) & ~m
             if seg.masker is not None:
                 learned_mask = m
-        preds["isophote 29 mag/arcsec2"] = isophote_cirrus(x, base_mask, zeropoint=c["zeropoint"], unit_scale=c["unit_scale"],
-                                                           pixel_scale=scale, isophote=29.0)
-        preds["isophote at the frame depth"] = isophote_cirrus(x, base_mask, zeropoint=c["zeropoint"],
-                                                               unit_scale=c["unit_scale"], pixel_scale=scale,
-                                                               isophote=c["depth"])
-        preds["ridge filter (sato)"] = ridge_cirrus(x, base_mask, noise, pixel_scale=scale)
+        if baselines:
+            preds.update(_baselines(c, base_mask))
         for label, pred in preds.items():
             row = dict(method=label, instrument=c["instrument"], part=c["part"], setting=c["setting"],
                        **counts(pred, c["truth"], valid), sb=sb_recall(pred, c["truth"], c["sb_r"], valid))

@@ -18,8 +18,7 @@ def test_every_registered_model_builds_and_runs(name):
         assert net(torch.zeros(2, 3, 20, 20)).shape == (2, 5)
     else:  # a per-pixel network: the output has the input's shape, odd sizes included
         net = create_model(name, pretrained=False, depth=2, width=4)
-        channels = card.inputs.get("channels", 1)  # multi-band networks (cirrus) take several channels
-        out = net(torch.zeros(2, channels, 21, 34))
+        out = net(torch.zeros(2, card.inputs.get("channels", 1), 21, 34))   # as many channels as the card declares
         assert out.shape == (2, 1, 21, 34) and net.card.architecture["width"] == 4
     assert card.name == name
 

@@ -1,4 +1,5 @@
-"""Galactic cirrus: mask sources and bright-star light, segment faint dust filaments.
+"""Galactic cirrus (issues 11 and 12): mask sources and bright-star light, segment faint dust filaments,
+and (issue 12) catalogue the filaments and measure their colours.
 
 >>> from astroclean.cirrus import segment_cirrus   # doctest: +SKIP
 >>> result = segment_cirrus(stack, zeropoint=22.5, model="cirrus-gri")   # doctest: +SKIP

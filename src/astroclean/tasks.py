@@ -34,7 +34,8 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
 
 #: Modules that register a task when imported (one per slice).
-TASK_MODULES = ("astroclean.cosmicrays.task", "astroclean.sources.task", "astroclean.clusters.task")
+TASK_MODULES = ("astroclean.cosmicrays.task", "astroclean.sources.task", "astroclean.cirrus.task",
+                "astroclean.clusters.task")
 
 _TASKS: dict = {}
 

@@ -25,7 +25,8 @@ from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
 _NORMALISERS: dict = {}
 #: Where a registered name is defined, for names registered by a task's slice (imported on demand).
 _HOMES = {"sky-noise-asinh": "astroclean.inference.normalise", "cutout-linear": "astroclean.sources.normalise",
-          "sky-noise-asinh+noise": "astroclean.cosmicrays.features", "asinh-uvis-noise": "astroclean.clusters.network"}
+          "sky-noise-asinh+noise": "astroclean.cosmicrays.features", "asinh-uvis-noise": "astroclean.clusters.network",
+          "cirrus-asinh": "astroclean.cirrus.preprocess", "cirrus-reference": "astroclean.cirrus.preprocess"}
 
 
 @dataclass(frozen=True)

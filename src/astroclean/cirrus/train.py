@@ -1,0 +1,293 @@
+"""Train the cirrus segmenter (``cirrus-gri``) and the source masker (``cirrus-mask-gri``) on mock cases.
+
+    astroclean train cirrus segment --arch cirrus-unet-mbv2 --minutes 25 --name cirrus-gri
+    astroclean train cirrus mask --arch cirrus-mask-unet --minutes 7 --name cirrus-mask-gri
+    astroclean train cirrus calibrate --name cirrus-gri --threads 2
+    (the same with ``python -m astroclean.cirrus.train ...``)
+
+Training cases: mocks from the TRAIN generator setting on the train regions of
+the SDSS, Legacy Survey and DES frames (never the benchmark regions); random
+64x64 windows at the working scale, the 8 dihedral transforms, BCE with a
+positive-class weight plus soft Dice, pixels under the source truth ignored
+(segmenter). One thread by default (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["segmenter_inputs", "masker_inputs", "train"]
+
+
+def segmenter_inputs(x, noise, source_mask, *, normaliser: str = "cirrus-asinh") -> np.ndarray:
+    """(3+1, y, x): normalised bands with source pixels set to 0, and the source mask as 4th channel."""
+    from astroclean.cirrus.preprocess import NORMALISERS
+
+    z = NORMALISERS[normaliser](x, noise)
+    z = np.where(source_mask[None], 0.0, z)
+    return np.concatenate([z, source_mask[None].astype(np.float32)]).astype(np.float32)
+
+
+def masker_inputs(x, noise) -> np.ndarray:
+    from astroclean.cirrus.preprocess import normalise_asinh
+
+    return normalise_asinh(x, noise)
+
+
+def _pad_case(case, size):
+    h, w = case["truth"].shape
+    py, px = max(0, size - h), max(0, size - w)
+    if not (py or px):
+        return case
+    out = dict(case)
+    for key in ("inputs", "target", "weight"):
+        a = case[key]
+        pad = [(0, 0)] * (a.ndim - 2) + [(0, py), (0, px)]
+        out[key] = np.pad(a, pad, mode="constant" if key == "weight" else "symmetric")
+    return out
+
+
+def _windows(cases, size, batch, rng):
+    xs, ys, ws = [], [], []
+    for _ in range(batch):
+        c = cases[rng.integers(len(cases))]
+        h, w = c["target"].shape
+        y0, x0 = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+        sl = (slice(y0, y0 + size), slice(x0, x0 + size))
+        x, y, wt = c["inputs"][(slice(None),) + sl], c["target"][sl], c["weight"][sl]
+        k, flip = rng.integers(4), rng.integers(2)
+        x, y, wt = (np.rot90(a, k, axes=(-2, -1)) for a in (x, y, wt))
+        if flip:
+            x, y, wt = (a[..., ::-1] for a in (x, y, wt))
+        xs.append(np.ascontiguousarray(x))
+        ys.append(np.ascontiguousarray(y))
+        ws.append(np.ascontiguousarray(wt))
+    return np.stack(xs), np.stack(ys)[:, None], np.stack(ws)[:, None]
+
+
+def _loss(logits, target, weight, pos_weight):
+    import torch
+    import torch.nn.functional as F
+
+    w = weight * (1 + (pos_weight - 1) * target)
+    bce = (F.binary_cross_entropy_with_logits(logits, target, reduction="none") * w).sum() / w.sum().clamp(min=1)
+    p = torch.sigmoid(logits) * weight
+    t = target * weight
+    dice = 1 - (2 * (p * t).sum() + 1) / (p.sum() + t.sum() + 1)
+    return bce + 0.5 * dice
+
+
+def _raw_cases(*, n_per_frame, seed, data_dir, cache_dir):
+    import pickle
+
+    from astroclean.cirrus.simulate.cases import make_cases
+
+    path = None if cache_dir is None else Path(cache_dir) / f"cirrus_train_cases_n{n_per_frame}_s{seed}.pkl"
+    if path is not None and path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    raw = make_cases(split="train", n_per_frame=n_per_frame, rng=np.random.default_rng(seed), data_dir=data_dir)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            pickle.dump(raw, fh)
+    return raw
+
+
+def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=None, normaliser="cirrus-asinh",
+                         cache_dir=None):
+    from astroclean.cirrus.masking import grow
+
+    rng = np.random.default_rng(seed)
+    raw = _raw_cases(n_per_frame=n_per_frame, seed=seed, data_dir=data_dir, cache_dir=cache_dir)
+    cases = []
+    for c in raw:
+        if kind == "mask":
+            inputs = masker_inputs(c["x"], c["noise"])
+            target = c["source_truth"].astype(np.float32)
+            weight = np.ones_like(target)
+        else:
+            m = grow(c["source_truth"], int(rng.integers(0, 2)))
+            inputs = segmenter_inputs(c["x"], c["noise"], m, normaliser=normaliser)
+            target = c["truth"].astype(np.float32)
+            weight = (~c["ignore"]).astype(np.float32)
+        cases.append(dict(inputs=inputs, target=target, weight=weight, truth=target))
+    return cases
+
+
+def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_per_frame: int = 60,
+          batch: int = 8, size: int = 64, lr: float = 3e-3, threads: int = 1, data_dir=None,
+          normaliser: str = "cirrus-asinh", outdir="src/astroclean/weights", command: str = "", cache_dir=None):
+    import torch
+
+    from astroclean.cirrus.nets import ARCHITECTURES, build_cirrus_net
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    t0 = time.time()
+    cases = build_training_cases(kind, n_per_frame=n_per_frame, seed=seed, data_dir=data_dir, normaliser=normaliser,
+                                 cache_dir=cache_dir)
+    cases = [_pad_case(c, size) for c in cases]
+    n_val = max(3, len(cases) // 10)
+    rng = np.random.default_rng(seed + 1)
+    order = rng.permutation(len(cases))
+    val, trn = [cases[i] for i in order[:n_val]], [cases[i] for i in order[n_val:]]
+    vx, vy, vw = _windows(val, size, 64, np.random.default_rng(seed + 2))
+    pos = sum(float((c["target"] * c["weight"]).sum()) for c in trn)
+    tot = sum(float(c["weight"].sum()) for c in trn)
+    pos_weight = float(np.clip((tot - pos) / max(pos, 1.0), 1.0, 10.0))
+    arch_dict = dict(ARCHITECTURES[arch])
+    arch_dict["in_channels"] = 4 if kind == "segment" else 3
+    arch_dict["module"] = "astroclean.cirrus.nets"
+    net = build_cirrus_net(arch_dict)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    budget = minutes * 60 - (time.time() - t0)
+    step, best, best_state, log = 0, np.inf, None, []
+    tstart = time.time()
+    vxt, vyt, vwt = (torch.from_numpy(a) for a in (vx, vy, vw))
+    while time.time() - tstart < budget:
+        frac = (time.time() - tstart) / budget
+        for g in opt.param_groups:
+            g["lr"] = lr * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
+        net.train()
+        x, y, w = (torch.from_numpy(a) for a in _windows(trn, size, batch, rng))
+        loss = _loss(net(x), y, w, pos_weight)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 100 == 0:
+            net.eval()
+            with torch.no_grad():
+                logits = net(vxt)
+                vl = float(_loss(logits, vyt, vwt, pos_weight))
+                pred = (logits > 0).float()
+                inter = float((pred * vyt * vwt).sum())
+                union = float((((pred + vyt) > 0).float() * vwt).sum())
+            iou = inter / max(union, 1)
+            log.append(dict(step=step, minutes=round((time.time() - t0) / 60, 2), val_loss=round(vl, 4), val_iou=round(iou, 4)))
+            print(json.dumps(log[-1]), flush=True)
+            if vl < best:
+                best = vl
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    minutes_used = (time.time() - t0) / 60
+    from astroclean.models.card import ModelCard
+    from astroclean.training.export import export_model
+
+    inputs = {"bands": ["g", "r", "i"], "channels": arch_dict["in_channels"],
+              "units": "any linear flux unit, sky-subtracted (normalised by the noise)", "normaliser": normaliser,
+              "working_scale_arcsec": 2.0,
+              "band_mapping": "SDSS g,r,i; Legacy Survey/DECam g,r,z -> g,r,i; a single band copied into all three",
+              "preprocessing": ("asinh(x / 3 noise) / 3 per band at 2\"/px" + (
+                  ", source pixels 0, source mask as 4th channel" if kind == "segment" else ""))}
+    outputs = {"kind": "mask", "names": ["cirrus" if kind == "segment" else "source"], "units": ["probability"],
+               "activation": "sigmoid"}
+    extra = dict(training_log=log[-5:], steps=step, pos_weight=round(pos_weight, 3))
+    desc = ("cirrus segmentation U-Net (" if kind == "segment" else "source/artefact masking U-Net (") + \
+        f"{arch_dict['encoder']} encoder, widths {list(arch_dict['widths'])}), trained from scratch on mock cirrus"
+    card = ModelCard(name=name, task="cirrus", architecture=arch_dict, description=desc, inputs=inputs,
+                     outputs=outputs, instruments=("SDSS", "Legacy Survey", "DES", "DECam"),
+                     training_data=(f"{n_per_frame} mock clouds (TRAIN setting: slopes 2.5-3.3, anisotropy 1.5-4) per "
+                                    "train region (first 60 % of the columns) of the SDSS gri, Legacy Survey grz and "
+                                    f"DES r frames; seed {seed}; 64 px windows, 8 dihedral transforms"),
+                     training_command=command, training_time=f"{minutes_used:.1f} min on cpu ({threads} thread)",
+                     metrics={"validation_iou": log[-1]["val_iou"] if log else None}, extra=extra)
+    Path(outdir).mkdir(parents=True, exist_ok=True)
+    final = export_model(net, card, directory=outdir, overwrite=True)
+    print(f"saved {name} after {step} steps, {minutes_used:.1f} min", flush=True)
+    return net, final
+
+
+def calibrate_threshold(name: str, *, n_per_frame: int = 8, seed: int = 500, data_dir=None, weights_dir=None,
+                        threads: int = 1) -> float:
+    """Pick the probability threshold with the best pooled IoU on fresh TRAIN-region mocks; write it in the card.
+
+    Only training regions and the training generator setting are used (never the benchmark).
+    """
+    import dataclasses
+
+    import torch
+
+    from astroclean.models.registry import weights_dir as shipped
+    from astroclean.models.card import ModelCard
+    from astroclean.cirrus.segment import NetworkRunner
+    from astroclean.cirrus.simulate.cases import make_cases
+
+    torch.set_num_threads(threads)
+    runner = NetworkRunner(name, directory=weights_dir)
+    normaliser = runner.card.normaliser or "cirrus-asinh"
+    cases = make_cases(split="train", n_per_frame=n_per_frame, rng=seed, data_dir=data_dir)
+    levels = np.round(np.arange(0.2, 0.81, 0.05), 2)
+    tp, fp, fn = np.zeros(len(levels)), np.zeros(len(levels)), np.zeros(len(levels))
+    for c in cases:
+        prob = runner(segmenter_inputs(c["x"], c["noise"], c["source_truth"], normaliser=normaliser))
+        valid = ~c["ignore"]
+        for i, t in enumerate(levels):
+            p = (prob >= t) & valid
+            tp[i] += (p & c["truth"]).sum()
+            fp[i] += (p & ~c["truth"]).sum()
+            fn[i] += (~p & c["truth"] & valid).sum()
+    iou = tp / np.maximum(tp + fp + fn, 1)
+    best = float(levels[int(np.argmax(iou))])
+    path = Path(weights_dir or shipped()) / f"{name}.json"
+    card = ModelCard.read(path)
+    metrics = dict(card.metrics, threshold_calibration={"train-region mocks": len(cases), "seed": seed,
+                                                       "iou_by_threshold": dict(zip(map(str, levels), np.round(iou, 4).tolist()))})
+    dataclasses.replace(card, default_threshold=best, metrics=metrics).write(path)
+    print(f"{name}: threshold {best} (IoU {iou.max():.4f} on {len(cases)} train-region mocks)")
+    return best
+
+
+def add_train_arguments(p) -> None:
+    """The options of ``astroclean train cirrus`` (and ``python -m astroclean.cirrus.train``)."""
+    p.add_argument("kind", choices=["segment", "mask", "calibrate"])
+    p.add_argument("--arch", default=None)
+    p.add_argument("--name", required=True)
+    p.add_argument("--minutes", type=float, default=15)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-per-frame", type=int, default=60)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--normaliser", default="cirrus-asinh", choices=["cirrus-asinh", "cirrus-reference"])
+    p.add_argument("--data-dir", default=None, help="real data folder (default: $ASTROCLEAN_DATA_DIR)")
+    p.add_argument("-o", "--outdir", default="src/astroclean/weights")
+    p.add_argument("--cache-dir", default=None, help="keep the simulated training cases here between runs")
+
+
+def run(args, *, command: str = "") -> int:
+    """Train (or calibrate) from parsed ``args``."""
+    import warnings
+
+    warnings.filterwarnings("ignore", module="astropy")
+    if args.kind == "calibrate":
+        calibrate_threshold(args.name, data_dir=args.data_dir, threads=args.threads,
+                            weights_dir=None if args.outdir == "src/astroclean/weights" else args.outdir)
+        return 0
+    arch = args.arch or ("cirrus-unet-mbv2" if args.kind == "segment" else "cirrus-mask-unet")
+    train(args.kind, arch=arch, name=args.name, minutes=args.minutes, seed=args.seed, n_per_frame=args.n_per_frame,
+          batch=args.batch, size=args.size, lr=args.lr, threads=args.threads, data_dir=args.data_dir,
+          normaliser=args.normaliser, outdir=args.outdir, command=command, cache_dir=args.cache_dir)
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m astroclean.cirrus.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_train_arguments(p)
+    args = p.parse_args(argv)
+    command = "python -m astroclean.cirrus.train " + " ".join(argv if argv is not None else sys.argv[1:])
+    return run(args, command=command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import torch
+
+from astroclean.cirrus.nets import ARCHITECTURES, CirrusUNet, build_cirrus_net
+from astroclean.cirrus.segment import NetworkRunner, tiled
+from astroclean.errors import AstrocleanValueError
+
+
+@pytest.mark.parametrize("encoder", ["mobilenetv2", "resnet"])
+def test_encoders_keep_the_shape(encoder):
+    net = CirrusUNet(4, 1, encoder=encoder, widths=(4, 8, 8)).eval()
+    with torch.no_grad():
+        assert net(torch.zeros(2, 4, 29, 35)).shape == (2, 1, 29, 35)
+
+
+def test_registered_architectures_build():
+    for name, arch in ARCHITECTURES.items():
+        net = build_cirrus_net(arch)
+        assert net.multiple >= 4, name
+    with pytest.raises(AstrocleanValueError, match="encoder"):
+        CirrusUNet(encoder="vgg")
+
+
+def export_tiny(directory, name, in_channels, seed=0):
+    from astroclean.models.card import ModelCard
+    from astroclean.training.export import export_model
+
+    torch.manual_seed(seed)
+    arch = dict(ARCHITECTURES["cirrus-unet-tiny"], in_channels=in_channels)
+    net = build_cirrus_net(arch)
+    for m in net.modules():       # non-trivial BatchNorm statistics, so folding is exercised
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    card = ModelCard(name=name, task="cirrus", architecture=arch, inputs={"normaliser": "cirrus-asinh"})
+    export_model(net, card, directory=directory, overwrite=True)
+    return net.eval()
+
+
+def test_round_trip_through_safetensors(tmp_path):
+    net = export_tiny(tmp_path, "tiny-seg", 4)
+    runner = NetworkRunner("tiny-seg", directory=tmp_path, tile=32, halo=32)
+    x = np.random.default_rng(0).normal(size=(4, 40, 52)).astype("f4")
+    padded = np.pad(x, ((0, 0), (32, 32), (32, 32)), mode="symmetric")
+    with torch.no_grad():
+        ref = torch.sigmoid(net(torch.from_numpy(padded)[None]))[0, 0, 32:-32, 32:-32].numpy()
+    assert np.allclose(runner(x), ref, atol=1e-4)
+
+
+def test_tiled_equals_whole_image_and_covers_every_pixel(tmp_path):
+    export_tiny(tmp_path, "tiny-tile", 3)
+    whole = NetworkRunner("tiny-tile", directory=tmp_path, tile=256, halo=32)
+    tiles = NetworkRunner("tiny-tile", directory=tmp_path, tile=16, halo=32)
+    x = np.random.default_rng(1).normal(size=(3, 61, 45)).astype("f4")
+    a, b = whole(x), tiles(x)
+    assert a.shape == b.shape == (61, 45) and np.isfinite(b).all()
+    assert np.allclose(a, b, atol=1e-4)
+
+
+def test_tiled_helper_identity():
+    x = np.random.default_rng(0).normal(size=(2, 37, 53)).astype("f4")
+    assert np.array_equal(tiled(lambda b: b, x, tile=16, halo=8), x)

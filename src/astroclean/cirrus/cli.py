@@ -45,6 +45,10 @@ def batch_spec(args):
 
 
 def add_simulate_parser(tasks):
+    """Add ``astroclean simulate cirrus`` (mock cirrus in real frames) and ``simulate cirrus-squares`` (issue 12)."""
+    from astroclean.cirrus.simulate.squares import add_parser as add_squares
+
+    add_squares(tasks)
     p = tasks.add_parser("cirrus", help="real optical frame + mock cirrus (FITS: IMAGE cube, TRUTH, SB_R)")
     p.add_argument("--frame", default="sdss", choices=["sdss", "legacy", "des"])
     p.add_argument("--split", default="benchmark", choices=["train", "benchmark", "all"])
@@ -76,6 +80,10 @@ def run_train(args) -> int:
 
 
 def add_evaluate_parser(sub):
+    """Add ``astroclean evaluate cirrus`` (segmentation benchmark) and ``evaluate cirrus-colours`` (issue 12)."""
+    from astroclean.cirrus.evaluate.colours import add_parser as add_colours
+
+    add_colours(sub)
     p = sub.add_parser("cirrus", help="cirrus benchmark (held-out mocks, baselines, masking, speed)")
     p.add_argument("-o", "--outdir", required=True)
     p.add_argument("--n-per-frame", type=int, default=16)

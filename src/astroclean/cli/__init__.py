@@ -4,6 +4,7 @@ Run a task on FITS files (files, quoted globs or folders; many files in-process 
 
     astroclean cosmic exposure.fits -o out/                 cosmic rays in single exposures
     astroclean sources map.fits --detect 5 -o out/          compact sources in far-infrared maps
+    astroclean cirrus g.fits r.fits i.fits -o out/          Galactic cirrus in deep g, r, i images
     astroclean clusters f336w.fits f438w.fits f814w.fits --catalog c.csv -o out/   star clusters (HST)
 
 Models, simulations with truth, training and benchmarks:

@@ -117,6 +117,19 @@ def test_cli_on_small_files_and_nothing_partial_on_bad_input(tmp_path, weights):
     assert not list(out2.glob("*_cirrus.*"))
 
 
+def test_cli_catalog_writes_filaments_with_units(tmp_path, weights):
+    from astropy.table import QTable
+
+    from astroclean.cli import main
+
+    out = tmp_path / "out"
+    assert main(["cirrus", *map(str, SDSS), "-o", str(out), "--weights-dir", str(weights), "--no-progress",
+                 "--catalog", "--no-png"]) == 0
+    table = QTable.read(out / "sdss_filaments.ecsv")
+    assert (out / "sdss_segments.fits").is_file()
+    assert str(table["area"].unit) == "arcsec2" and "g_r_gaussian" in table.colnames and "g_r_linear" in table.colnames
+
+
 def test_batch_groups_bands_into_fields():
     from astroclean.cirrus.batch import field_files
 

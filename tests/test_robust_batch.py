@@ -84,6 +84,18 @@ def test_a_product_renamed_or_named_explicitly_is_skipped_by_its_card(tmp_path):
     assert "astroclean product" in report.rows[1]["error"] and not (tmp_path / "o2" / "renamed.cr.fits").exists()
 
 
+def test_a_simulation_is_an_input_not_a_product(tmp_path):
+    from astropy.io import fits
+
+    from astroclean.io import write_fits
+
+    data = np.random.default_rng(3).normal(100, 5, (64, 64)).astype(np.float32)
+    mock = write_fits(tmp_path / "mock.fits", [("IMAGE", data, None)], provenance={"task": "simulate sources"})
+    assert fits.getheader(mock)["ACTASK"] == "simulate sources"
+    report = run_batch(SPEC, [mock], outdir=tmp_path / "o", progress=False)
+    assert [r["status"] for r in report.rows] == ["done"]
+
+
 # 4. --resume verifies what it skips ----------------------------------------------------------------------
 
 

@@ -153,7 +153,9 @@ def run_batch(spec, files, *, outdir, workers: int | None = None, scheduler=None
         for path in files:
             listing.update(None)
             task = product_task(path)
-            if task is not None:  # products are never inputs (-o equal to the input folder, a glob that saw them)
+            # products are never inputs (-o equal to the input folder, a glob that saw them); simulations are:
+            # they are images with a truth, made to be run on
+            if task is not None and not str(task).startswith("simulate"):
                 row = _row(path, status="skipped", error=f"an astroclean product (ACTASK={task}), not an input")
                 rows[row["key"]] = row
                 order.append(row["key"])

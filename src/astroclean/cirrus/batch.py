@@ -71,13 +71,17 @@ class CirrusBatch(TaskSpec):
     png: bool = True
     device: str | None = None
     weights_dir: str | None = None
+    catalog: bool = False
+    bin_arcsec: float = 6.0
 
     name = "cirrus"
-    columns = ("bands", "cirrus", "masked", "stars")
+    columns = ("bands", "cirrus", "masked", "stars", "filaments")
 
     def __post_init__(self):
         if self.threshold is not None and not 0 < self.threshold < 1:
             raise AstrocleanValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        if not self.bin_arcsec > 0:
+            raise AstrocleanValueError(f"bin_arcsec must be > 0 arcsec, got {self.bin_arcsec}")
 
     def units(self, path, *, sha256: str) -> list[WorkUnit]:
         if self.single_band or _is_cube(path):
@@ -110,7 +114,8 @@ class CirrusBatch(TaskSpec):
     def outputs(self, unit, outdir):
         outdir = Path(outdir)
         stem = self._stem(unit)
-        return (outdir / f"{stem}_cirrus.fits",) + ((outdir / f"{stem}_cirrus.png",) if self.png else ())
+        catalogue = (outdir / f"{stem}_filaments.ecsv", outdir / f"{stem}_segments.fits") if self.catalog else ()
+        return (outdir / f"{stem}_cirrus.fits",) + ((outdir / f"{stem}_cirrus.png",) if self.png else ()) + catalogue
 
     def extnames(self, unit):
         return ("CIRRUS", "SRCMASK", "STARMODEL")
@@ -134,5 +139,17 @@ class CirrusBatch(TaskSpec):
         result = state(stack, subtract_sky=self.subtract_sky)
         result = result.replace(provenance={**result.provenance, **self.provenance(unit)})
         result.write(outputs[0], overwrite=overwrite, png=str(outputs[1]) if self.png else False)
-        return {"bands": ",".join(result.bands), "cirrus": f"{result.cirrus.mean():.1%}",
+        info = {"bands": ",".join(result.bands), "cirrus": f"{result.cirrus.mean():.1%}",
                 "masked": f"{result.source_mask.mean():.1%}", "stars": len(result.stars)}
+        if self.catalog:  # issue 12: filaments and their colours (Gaussian and linear), beside the segmentation
+            from astroclean.cirrus.catalog import extract_filaments
+            from astroclean.cirrus.colours import measure_colours, write_filament_products
+
+            filaments = extract_filaments(result.cirrus, stack, bin_arcsec=self.bin_arcsec,
+                                          source_mask=result.source_mask)
+            table = measure_colours(filaments, stack, method="both")
+            stem = Path(outputs[0]).name[: -len("_cirrus.fits")]
+            write_filament_products(filaments, table, Path(outputs[0]).parent, stem=stem, plots=self.png,
+                                    image=stack.data[min(1, len(stack.data) - 1)], overwrite=overwrite)
+            info["filaments"] = len(table)
+        return info

@@ -3,6 +3,7 @@
     astroclean cirrus field_g.fits field_r.fits field_i.fits -o out/
     astroclean cirrus 'stripe82/*_[gri].fits' -o out/ --workers 2      # many fields (astroclean.batch)
     astroclean cirrus cube.fits -o out/ --zeropoint 22.5
+    astroclean cirrus field_g.fits field_r.fits field_i.fits -o out/ --catalog   # + filaments and colours
     astroclean simulate cirrus --frame sdss --split benchmark --seed 1 -o mock.fits
     astroclean train cirrus segment --name cirrus-gri --minutes 25
     astroclean evaluate cirrus -o bench/
@@ -30,6 +31,9 @@ def add_arguments(p) -> None:
     p.add_argument("--single-band", action="store_true", help="one band per field, copied into the three channels")
     p.add_argument("--subtract-sky", action="store_true", help="subtract a global clipped median per band first")
     p.add_argument("--no-png", action="store_true", help="no quick-look PNG")
+    p.add_argument("--catalog", action="store_true",
+                   help="also catalogue the filaments with their colours (<stem>_filaments.ecsv, _segments.fits, plots)")
+    p.add_argument("--bin-arcsec", type=float, default=6.0, help="filament rebinning scale in arcsec (default 6)")
     p.add_argument("--weights-dir", default=None, help="folder with the models' cards and weights (default: shipped)")
 
 
@@ -41,7 +45,8 @@ def batch_spec(args):
                        star_limit=args.star_limit if args.star_limit and args.star_limit > 0 else None,
                        zeropoint=None if args.zeropoint is None else tuple(args.zeropoint),
                        pixel_scale=args.pixel_scale, single_band=args.single_band, subtract_sky=args.subtract_sky,
-                       png=not args.no_png, device=args.device, weights_dir=args.weights_dir)
+                       png=not args.no_png, device=args.device, weights_dir=args.weights_dir,
+                       catalog=args.catalog, bin_arcsec=args.bin_arcsec)
 
 
 def add_simulate_parser(tasks):

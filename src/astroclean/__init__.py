@@ -21,8 +21,17 @@ def __getattr__(name):
         from astroclean.sources import remove
 
         return getattr(remove, name)
+    if name in ("segment_cirrus", "CirrusResult"):
+        from astroclean import cirrus
+
+        return getattr(cirrus, name)
+    if name == "infer_cluster_parameters":
+        from astroclean.clusters import api
+
+        return api.infer_cluster_parameters
     raise AttributeError(f"module 'astroclean' has no attribute {name!r}")
 
 
 __all__ = ["Image", "as_image", "detect_cosmic_rays", "clean_cosmic_rays", "CosmicRayDetector",
-           "CosmicRayResult", "remove_compact_sources", "SourceRemovalResult", "__version__"]
+           "CosmicRayResult", "remove_compact_sources", "SourceRemovalResult", "segment_cirrus", "CirrusResult",
+           "infer_cluster_parameters", "__version__"]

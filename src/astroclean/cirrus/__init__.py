@@ -10,16 +10,16 @@ part 2 (catalogue, colours) slot in beside these.
 
 from __future__ import annotations
 
-__all__ = ["segment_cirrus", "CirrusSegmenter", "CirrusResult"]
+__all__ = ["segment_cirrus", "CirrusSegmenter", "CirrusResult", "extract_filaments", "measure_colours",
+           "fit_colour_range"]
+
+_LAZY = {"segment_cirrus": "api", "CirrusSegmenter": "api", "CirrusResult": "result",
+         "extract_filaments": "catalog", "measure_colours": "colours", "fit_colour_range": "inversion"}
 
 
 def __getattr__(name):
-    if name in ("segment_cirrus", "CirrusSegmenter"):
-        from astroclean.cirrus import api
+    if name in _LAZY:
+        import importlib
 
-        return getattr(api, name)
-    if name == "CirrusResult":
-        from astroclean.cirrus.result import CirrusResult
-
-        return CirrusResult
+        return getattr(importlib.import_module(f"astroclean.cirrus.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'astroclean.cirrus' has no attribute {name!r}")

@@ -26,8 +26,10 @@ def robust_sigma(values, *, axis=None):
     """
     v = np.asarray(values, dtype=np.float64)
     if axis is not None:
-        with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-            sup.filter(RuntimeWarning)
+        import warnings
+
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, by design
             v = np.where(np.isfinite(v), v, np.nan)
             med = np.nanmedian(v, axis=axis, keepdims=True)
             return MAD_TO_SIGMA * np.nanmedian(np.abs(v - med), axis=axis)

@@ -278,3 +278,26 @@ def test_selftest_validates():
         run_selftest([], model=lambda im: im.data)
     with pytest.raises(AstrocleanValueError, match="model must be"):
         run_selftest([np.ones((32, 32))], model=3.0)
+
+
+def test_saturated_star_analysis_counts_flags_beside_saturation(tmp_path):
+    import numpy as np
+
+    from astroclean.cosmicrays.evaluate.benchmark_set import build_benchmark_set
+    from astroclean.cosmicrays.evaluate.saturated import saturated_star_metrics
+
+    class FlagsEverything:
+        def detect(self, image, *, mask=None, **_):
+            return np.ones(image.shape, bool)
+
+    class FlagsNothing:
+        def detect(self, image, *, mask=None, **_):
+            return np.zeros(image.shape, bool)
+
+    cases = build_benchmark_set("quick")[:2]
+    res = saturated_star_metrics(cases, {"all": FlagsEverything(), "none": FlagsNothing()}, rng=1)
+    rows = {r["method"]: r for r in res.rows}
+    assert rows["all"]["saturated_regions"] >= 2 and rows["all"]["damaged_region_fraction"] == 1.0
+    assert rows["all"]["ring_flags"] > 0 and rows["all"]["flagged_fraction_elsewhere"] == 1.0
+    assert rows["none"]["ring_flags"] == 0 and rows["none"]["damaged_region_fraction"] == 0.0
+    assert res.plot(tmp_path / "saturated.png").is_file() and len(res.table()) == 2

@@ -38,8 +38,8 @@ def add_evaluate_parser(sub):
                    help="comma-separated methods (default: astroclean:auto and every registered peer); "
                         "names: astroscrappy, astroscrappy:sigclip3, lacosmic, deepcr:ACS-WFC, deepcr:decam, "
                         "cosmic-conn:ground_imaging, cosmic-conn:HST_ACS_WFC, astroclean:<model>")
-    c.add_argument("--analyses", default="stars,photometry,density",
-                   help="extra analyses, comma-separated, or 'none' (default: stars,photometry,density)")
+    c.add_argument("--analyses", default="stars,photometry,density,saturated",
+                   help="extra analyses, comma-separated, or 'none' (default: stars,photometry,density,saturated)")
     c.add_argument("--truth", default="core", choices=["core", "footprint"],
                    help="cosmic-ray pixels = injected charge >= --min-snr x noise (core, default; the rest of the "
                         "footprint is ignored) or the whole 3x3-dilated footprint")

@@ -44,10 +44,11 @@ __all__ = ["write_report", "results_table", "timing_table", "markdown_report", "
 
 CORE_FILES = ("table.md", "table.ecsv", "timing.md", "timing.ecsv", "roc.png", "pr.png")
 ANALYSES = {"stars": ("star_regions.png", "star_regions.ecsv"), "photometry": ("photometry.png", "photometry.ecsv"),
-            "density": ("density.png", "density.ecsv")}
+            "density": ("density.png", "density.ecsv"), "saturated": ("saturated.png", "saturated.ecsv")}
 _ABOUT = {"stars": "recall and precision inside isophotes of the clean image, positives as in the table",
           "photometry": "apertures of clean point sources on the raw, truth-mask-cleaned and method-cleaned images",
-          "density": "injected pixel fraction swept, each detector rerun at its default operating point"}
+          "density": "injected pixel fraction swept, each detector rerun at its default operating point",
+          "saturated": "false flags within 2 px of saturated stars and bleed trails painted on the held-out frames"}
 #: Default density sweep: every benchmark background cropped to 192 px, 7 densities, detect-only runs.
 DENSITY_OPTIONS = {"backgrounds": ["space", "ground", "crowded"], "max_size": 192, "rng": 0}
 _P = f"precision@tpr={TPR_FOR_PRECISION:g}"
@@ -248,8 +249,10 @@ def _run_analysis(name, results, density_options, log):
         return module.star_region_metrics(_scored_cases(results), _masks(results))
     if name == "photometry":
         return module.photometry_metrics(results.cases, _masks(results))
-    options = {**DENSITY_OPTIONS, **(density_options or {})}
     detectors = {m: d for m, d in results.detectors.items() if results.descriptions[m]["status"] == "ok"}
+    if name == "saturated":
+        return module.saturated_star_metrics(results.cases, detectors)
+    options = {**DENSITY_OPTIONS, **(density_options or {})}
     return module.density_sweep(options.pop("backgrounds"), detectors, progress=log, **options)
 
 

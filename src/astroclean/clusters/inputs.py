@@ -1,9 +1,7 @@
 """Three-band WFC3/UVIS input: reading, band and unit checks, zero points.
 
-# TODO(floor): ``astroclean.io.read_bands`` / ``astroclean.image.ImageStack`` replace
-# :func:`read_uvis_bands` / :class:`BandStack` when the floor lands; :func:`as_band_stack` already
-# accepts any object with ``data`` (band, y, x), ``bands`` and optional ``zeropoints``, ``wcs``,
-# ``mask`` and ``pixel_scale`` (the floor's ImageStack), so only the reader moves.
+Both functions return the floor's :class:`~astroclean.image.ImageStack`. The reader stays here (not
+``astroclean.io.read_bands``) because the model needs Vega zero points and the F336W/F438W/F814W checks.
 
 Zero points are Vega magnitudes of 1 data unit. From HST headers: ``ZP = -2.5 log10(PHOTFLAM) - 21.10
 - m_ST(Vega)`` with m_ST(Vega) from the vendored throughputs; data in electrons are divided by EXPTIME.
@@ -11,7 +9,6 @@ Zero points are Vega magnitudes of 1 data unit. From HST headers: ``ZP = -2.5 lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,22 +16,10 @@ from astropy.io import fits
 from astropy.wcs import WCS
 
 from astroclean.errors import AstrocleanFileError, AstrocleanValueError
+from astroclean.image import ImageStack
 from astroclean.clusters.tables import BANDS, tables
 
 PIVOT_TOLERANCE = 0.03
-
-
-@dataclass(frozen=True)
-class BandStack:
-    """(band, y, x) float32 data in e-/s-like units with per-band Vega zero points."""
-
-    data: np.ndarray
-    bands: tuple
-    zeropoints: tuple
-    mask: np.ndarray | None = None
-    wcs: object = None
-    pixel_scale: float | None = None
-    headers: tuple = field(default_factory=tuple)
 
 
 def photflam_zeropoint(photflam: float, band: str) -> float:
@@ -103,8 +88,8 @@ def _zeropoint_from_header(header, band, source):
                                "zeropoints=(zp336, zp438, zp814) as Vega magnitudes of one data unit")
 
 
-def read_uvis_bands(paths, *, zeropoints=None) -> BandStack:
-    """Read the F336W, F438W, F814W images (one file each, same grid) into a :class:`BandStack`."""
+def read_uvis_bands(paths, *, zeropoints=None) -> ImageStack:
+    """Read the F336W, F438W, F814W images (one file each, same grid) into an :class:`~astroclean.image.ImageStack`."""
     paths = list(paths)
     if len(paths) != 3:
         raise AstrocleanValueError(f"need three images (F336W, F438W, F814W), got {len(paths)}")
@@ -141,12 +126,14 @@ def read_uvis_bands(paths, *, zeropoints=None) -> BandStack:
     if wcs is not None:
         from astropy.wcs.utils import proj_plane_pixel_scales
         scale = float(np.mean(proj_plane_pixel_scales(wcs)) * 3600)
-    return BandStack(data=np.stack(planes), bands=BANDS, zeropoints=tuple(zeropoints or zps),
-                     wcs=wcs, pixel_scale=scale, headers=tuple(headers))
+    data = np.stack(planes)
+    return ImageStack(data=data, mask=~np.isfinite(data), bands=BANDS, zeropoints=tuple(zeropoints or zps),
+                      units=("electron/s",) * len(BANDS), wcs=wcs, pixel_scale=scale, headers=tuple(headers),
+                      names=tuple(str(p) for p in paths))
 
 
-def as_band_stack(stack, *, bands=None, zeropoints=None, pixel_scale=None) -> BandStack:
-    """Accept a BandStack/ImageStack-like object, three paths or a (3, y, x) array."""
+def as_band_stack(stack, *, bands=None, zeropoints=None, pixel_scale=None) -> ImageStack:
+    """Accept an ImageStack (or a look-alike), three paths or a (3, y, x) array; an ImageStack in the model's band order."""
     if isinstance(stack, (list, tuple)) and len(stack) and isinstance(stack[0], (str, bytes)) or \
             (isinstance(stack, (list, tuple)) and len(stack) and hasattr(stack[0], "__fspath__")):
         return read_uvis_bands(stack, zeropoints=zeropoints)
@@ -171,5 +158,6 @@ def as_band_stack(stack, *, bands=None, zeropoints=None, pixel_scale=None) -> Ba
         raise AstrocleanValueError("unknown zero points: pass zeropoints=(zp336, zp438, zp814) as Vega magnitudes "
                                    "of one data unit (for e-/s data: the Vega zero points of the instrument)")
     zps = tuple(float(zps[i]) for i in order) if len(zps) == len(given) else tuple(float(z) for z in zps)
-    return BandStack(data=data[order], bands=BANDS, zeropoints=zps,
-                     mask=None if mask is None else np.asarray(mask, bool)[order], wcs=wcs, pixel_scale=pixel_scale)
+    data = data[order]
+    mask = ~np.isfinite(data) if mask is None else np.asarray(mask, bool)[order] | ~np.isfinite(data)
+    return ImageStack(data=data, mask=mask, bands=BANDS, zeropoints=zps, wcs=wcs, pixel_scale=pixel_scale)

@@ -30,7 +30,8 @@ import warnings
 import numpy as np
 from scipy import ndimage
 
-from astroclean.background.robust import MAD_TO_SIGMA
+from astroclean.background.robust import MAD_TO_SIGMA, robust_sigma
+from astroclean.errors import AstrocleanValueError
 
 
 def _row_nanmedian(a: np.ndarray) -> np.ndarray:
@@ -162,8 +163,6 @@ def background_and_noise(data: np.ndarray, mask: np.ndarray | None = None, *, bo
     ValueError
         Bad ``box`` or ``filter_size``.
     """
-    from astroclean.errors import AstrocleanValueError
-
     if not isinstance(box, (int, np.integer)) or box < 2:
         raise AstrocleanValueError(f"box must be an integer >= 2 pixels, got {box!r}")
     if not isinstance(filter_size, (int, np.integer)) or filter_size < 1:
@@ -221,9 +220,6 @@ def noise_map(data, mask=None, *, box: int = 32, filter_size: int = 5) -> np.nda
     ValueError
         No good pixel with non-zero scatter.
     """
-    from astroclean.background.robust import robust_sigma
-    from astroclean.errors import AstrocleanValueError
-
     data = np.asarray(data, dtype=np.float64)
     bad = ~np.isfinite(data) if mask is None else (np.asarray(mask, bool) | ~np.isfinite(data))
     resid = data - local_median(data, size=filter_size, mask=bad)

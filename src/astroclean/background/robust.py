@@ -13,6 +13,8 @@ Example
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 MAD_TO_SIGMA = 1.4826  # sigma of a Gaussian over its median absolute deviation
@@ -26,8 +28,6 @@ def robust_sigma(values, *, axis=None):
     """
     v = np.asarray(values, dtype=np.float64)
     if axis is not None:
-        import warnings
-
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, by design
             v = np.where(np.isfinite(v), v, np.nan)

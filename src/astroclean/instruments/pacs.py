@@ -50,10 +50,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage as ndi
 
+from astroclean.photometry import encircled_energy
 from astroclean.errors import AstrocleanFileError, AstrocleanKeyError, AstrocleanValueError
 from astroclean.simulate.common import PACKAGE_DATA
 
-__all__ = ["Psf", "BANDS", "load_pacs_psf", "extract_psf", "measure_fwhm", "encircled_energy_curve",
+__all__ = ["Psf", "BANDS", "load_pacs_psf", "extract_psf", "measure_fwhm",
            "transform_psf", "resample_psf", "PSF_DIR", "GAMMA_DRA_MJY"]
 
 BANDS = ("blue", "green", "red")
@@ -112,13 +113,6 @@ def measure_fwhm(stamp, *, upsample: int = 8) -> float:
     peak_label = lab[np.unravel_index(np.argmax(up), up.shape)]
     area = np.sum(lab == peak_label) / upsample ** 2
     return float(2.0 * np.sqrt(area / np.pi))
-
-
-def encircled_energy_curve(stamp, radii) -> np.ndarray:
-    """Fraction of ``stamp.sum()`` inside circles of ``radii`` around the central pixel."""
-    from astroclean.photometry import encircled_energy
-
-    return encircled_energy(stamp, radii)
 
 
 def _gauss_centre(stamp):
@@ -201,7 +195,7 @@ def make_psf(stamp, *, pixel_scale_arcsec: float, band: str = "", meta=None, flu
     stamp = stamp / stamp.sum() * flux_fraction
     radii = np.arange(0.5, stamp.shape[0] // 2 + 0.01, 0.5)
     return Psf(array=stamp, pixel_scale_arcsec=float(pixel_scale_arcsec), fwhm_pixels=measure_fwhm(stamp),
-               ee_radii=radii, ee_values=encircled_energy_curve(stamp, radii) * flux_fraction, band=band,
+               ee_radii=radii, ee_values=encircled_energy(stamp, radii) * flux_fraction, band=band,
                meta=dict(meta or {}))
 
 

@@ -79,7 +79,6 @@ class SourceRemovalResult(Result):
         ``out/map_nosources.fits``, ``out/map_sources.fits``, ``out/map_photometry.ecsv``); returns their paths."""
         from pathlib import Path
 
-
         paths = tuple(Path(f"{path}{suffix}") for suffix in self.SUFFIXES)
         return self.write_products(paths, header=header, primary_header=primary_header, overwrite=overwrite)
 

@@ -224,13 +224,6 @@ def _timing(method, outs):
     return rows
 
 
-def _torch_threads(threads):
-    """Set torch's intra-op threads; returns the previous value (None when ``threads`` is None)."""
-    from astroclean.inference.device import set_threads
-
-    return None if threads is None else set_threads(threads)
-
-
 def run_benchmark(cases, methods=None, *, rng, log=None, n_boot: int = 200, confidence: float = 0.68,
                   options=None, truth: str = "core", min_snr: float = MIN_SNR,
                   threads: int | None = None) -> BenchmarkResults:
@@ -296,7 +289,9 @@ def run_benchmark(cases, methods=None, *, rng, log=None, n_boot: int = 200, conf
     runs, descriptions, detectors, rows, curves, timing = {}, {}, {}, [], {}, []
     groups = [f for f in FLAVOUR_ORDER if any(c.flavour == f for c in valid)]
     groups += sorted({c.flavour for c in valid} - set(groups)) + ["all"]
-    previous_threads = _torch_threads(threads)
+    from astroclean.inference.device import set_threads  # torch only when a benchmark runs
+
+    previous_threads = set_threads(threads)
     try:
         for method, name in zip(methods, names):
             det, descriptions[name] = _load(method, name, options, groups[:-1])
@@ -316,7 +311,7 @@ def run_benchmark(cases, methods=None, *, rng, log=None, n_boot: int = 200, conf
             rows += method_rows
             curves.update(method_curves)
     finally:
-        _torch_threads(previous_threads)
+        set_threads(previous_threads)
     meta = _provenance(valid, truth=truth, min_snr=min_snr if truth == "core" else None, confidence=confidence,
                        n_boot=n_boot, options=options, threads=threads,
                        omp_num_threads=os.environ.get("OMP_NUM_THREADS"))

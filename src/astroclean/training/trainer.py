@@ -131,7 +131,8 @@ class Trainer:
         if rounds is None and not self.time_limit:
             raise AstrocleanValueError("give rounds or a time_limit: without either training never ends")
         plateau = isinstance(self.schedule, torch.optim.lr_scheduler.ReduceLROnPlateau)
-        per_step = self.schedule is not None and not plateau and not callable(getattr(self.schedule, "step", None))
+        stepped = not plateau and isinstance(self.schedule, torch.optim.lr_scheduler.LRScheduler)
+        factor = None if plateau or stepped else self.schedule
         total = None if rounds is None else rounds * steps_per_round
         self._t0 = time.perf_counter()
         best_state, step, r, out_of_time = None, 0, 0, False
@@ -142,17 +143,17 @@ class Trainer:
             for batch in batches(r):
                 if n >= steps_per_round:
                     break
-                if per_step:
-                    factor = self.schedule(self._progress(step, total))
+                if factor is not None:
+                    f = factor(self._progress(step, total))
                     for group, base in zip(self.optimiser.param_groups, self.base_lrs):
-                        group["lr"] = base * factor
+                        group["lr"] = base * f
                 loss = self.loss(self.model, batch)
                 self.optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 if self.clip_grad is not None:
                     torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_grad)
                 self.optimiser.step()
-                if self.schedule is not None and not per_step and not plateau:
+                if stepped:
                     self.schedule.step()
                 running += float(loss.detach())
                 n, step = n + 1, step + 1

@@ -161,3 +161,26 @@ def as_band_stack(stack, *, bands=None, zeropoints=None, pixel_scale=None) -> Im
     data = data[order]
     mask = ~np.isfinite(data) if mask is None else np.asarray(mask, bool)[order] | ~np.isfinite(data)
     return ImageStack(data=data, mask=mask, bands=BANDS, zeropoints=zps, wcs=wcs, pixel_scale=pixel_scale)
+
+
+def read_catalog(path, *, one_based=False, wcs=None):
+    """(positions (N, 2) pixel x, y or SkyCoord, ids) from a CSV/ECSV catalogue."""
+    from astropy.table import Table
+
+    path = Path(path)
+    if not path.is_file():
+        raise AstrocleanFileError(f"catalogue {path} not found")
+    fmt = "ascii.ecsv" if path.suffix == ".ecsv" else "ascii.csv"
+    try:
+        tab = Table.read(path, format=fmt)
+    except Exception as exc:  # noqa: BLE001 - astropy raises many types for a malformed table
+        raise AstrocleanValueError(f"cannot read catalogue {path} as {fmt}: {exc}") from exc
+    names = {c.lower(): c for c in tab.colnames}
+    ids = np.asarray(tab[names["id"]]) if "id" in names else np.arange(len(tab))
+    if "x" in names and "y" in names:
+        pos = np.stack([np.asarray(tab[names["x"]], float), np.asarray(tab[names["y"]], float)], 1)
+        return (pos - 1.0 if one_based else pos), ids
+    if "ra" in names and "dec" in names:
+        from astropy.coordinates import SkyCoord
+        return SkyCoord(np.asarray(tab[names["ra"]], float), np.asarray(tab[names["dec"]], float), unit="deg"), ids
+    raise AstrocleanValueError(f"catalogue {path} needs columns x, y or ra, dec; it has {tab.colnames}")

@@ -67,7 +67,7 @@ def _public_functions():
         if ".train" in info.name or info.name.endswith(".cli") or ".cli." in info.name:
             continue
         module = __import__(info.name, fromlist=["_"])
-        for name, obj in list(vars(module).items()):  # a lazy __getattr__ may import (and add) submodules
+        for name, obj in list(vars(module).items()):
             if name.startswith("_") or getattr(obj, "__module__", None) != info.name:
                 continue
             if inspect.isfunction(obj):
@@ -84,3 +84,17 @@ def test_public_signatures_use_the_house_vocabulary():
         if banned:
             problems.append(f"{qualname}: banned names {banned}")
     assert not problems, "\n".join(problems)
+
+
+def test_every_task_declares_its_products_and_they_are_never_inputs(tmp_path):
+    from astroclean.cli.inputs import expand_inputs
+    from astroclean.io.paths import is_product_name
+
+    for task in list_tasks().values():
+        assert task.products, f"task {task.name} declares no product name endings (Task.products)"
+        for suffix in task.products:
+            name = f"field{suffix}"
+            assert is_product_name(tmp_path / name)
+            (tmp_path / name).write_bytes(b"")
+    (tmp_path / "field_g.fits").write_bytes(b"")
+    assert expand_inputs([str(tmp_path)]) == [tmp_path / "field_g.fits"]

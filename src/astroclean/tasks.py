@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol, Sequence, runtime_checkable
 
 from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
+from astroclean.io.paths import register_product_suffix
 
 #: Modules that register a task when imported (one per slice).
 TASK_MODULES = ("astroclean.cosmicrays.task", "astroclean.sources.task", "astroclean.cirrus.task",
@@ -99,7 +100,8 @@ class Task:
     ``add_simulate_parser(sub)``, ``add_train_parser(sub)`` and ``add_evaluate_parser(sub)``;
     a function that is absent means the task has no such command). Override the methods
     instead when that is simpler. A task whose main command is not "many files, one product
-    each" defines ``add_command(subparsers)`` to build it itself.
+    each" defines ``add_command(subparsers)`` to build it itself. ``products`` lists the name
+    endings of the files the task writes: input expansion never takes such a file as an input.
     """
 
     name = "task"
@@ -107,6 +109,7 @@ class Task:
     help = ""
     cli: str | None = None
     evaluate_cli: str | None = None
+    products: tuple[str, ...] = ()
 
     def _hook(self, module, function):
         return getattr(importlib.import_module(module), function, None) if module else None
@@ -156,6 +159,8 @@ def register_task(cls):
     if cls.name in _TASKS and type(_TASKS[cls.name]) is not cls:
         raise AstrocleanValueError(f"a task named {cls.name!r} is already registered")
     _TASKS[cls.name] = cls()
+    for suffix in cls.products:
+        register_product_suffix(suffix)
     return cls
 
 

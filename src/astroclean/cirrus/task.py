@@ -51,6 +51,7 @@ class CirrusTask(Task):
     help = "mask sources and bright stars, segment Galactic cirrus (g, r, i)"
     cli = "astroclean.cirrus.cli"
     evaluate_cli = "astroclean.cirrus.cli"
+    products = ("_cirrus.fits", "_cirrus.png", "_filaments.ecsv", "_segments.fits")
 
     def benchmark(self):
         return CirrusBenchmark()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from astroclean.errors import AstrocleanFileError
 from astroclean.io.paths import is_fits_name, is_product_name, printable
+from astroclean.tasks import list_tasks
 
 
 def say(message) -> None:
@@ -42,7 +43,7 @@ def expand_inputs(inputs, *, skipped: list | None = None) -> list[Path]:
 
     Companion planes (see :func:`is_companion`) are dropped: they travel with their image. A folder
     or a glob never yields our own products (``*.cr.fits``, ``*_nosources.fits``, ...: see
-    :data:`astroclean.io.paths.PRODUCT_SUFFIXES`), so ``-o`` may be the input folder; a product named
+    ``Task.products`` of every task), so ``-o`` may be the input folder; a product named
     explicitly reaches the batch runner, which recognises it by its ``ACTASK`` card and skips it.
     ``skipped`` (a list) receives the paths left out that way.
 
@@ -51,6 +52,7 @@ def expand_inputs(inputs, *, skipped: list | None = None) -> list[Path]:
     AstrocleanFileError
         When nothing matches at all (an empty glob, a missing path).
     """
+    list_tasks()   # every task has declared its products' name endings
     found, missing, products = [], [], []
     for item in inputs:
         path = Path(item)

@@ -63,6 +63,7 @@ class ClustersTask(Task):
     help = "star-cluster age, mass, size, A_V and P(cluster) at catalogue positions"
     cli = "astroclean.clusters.cli"
     evaluate_cli = "astroclean.clusters.cli"
+    products = ("_clusters.ecsv", "_clusters.png")
 
     def benchmark(self):
         return ClustersBenchmark()

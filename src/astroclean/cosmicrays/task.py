@@ -50,6 +50,7 @@ class CosmicRaysTask(Task):
     help = "detect and clean cosmic rays in single exposures"
     cli = "astroclean.cosmicrays.cli"
     evaluate_cli = "astroclean.cosmicrays.evaluate.cli"
+    products = (".cr.fits",)
 
     def benchmark(self):
         return CosmicRayBenchmark()

@@ -21,9 +21,9 @@ PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.fz", ".fits.gz", ".fit.gz", ".fz")
 
-# The name endings of every product a task writes (a task adds its own with register_product_suffix).
+# The name endings of every product a task writes (each registered task adds its own, ``Task.products``).
 # A folder or glob given as input never yields a file with one of these names: products are never inputs.
-PRODUCT_SUFFIXES = [".cr.fits", "_nosources.fits", "_sources.fits", "_photometry.ecsv", ".quicklook.png"]
+PRODUCT_SUFFIXES = [".quicklook.png"]
 
 
 def register_product_suffix(suffix: str) -> None:

@@ -63,6 +63,7 @@ class SourcesTask(Task):
     help = "remove compact sources from far-infrared maps and measure them"
     cli = "astroclean.sources.cli"
     evaluate_cli = "astroclean.sources.evaluate.cli"
+    products = ("_nosources.fits", "_sources.fits", "_photometry.ecsv")
 
     def benchmark(self):
         return SourcesBenchmark()

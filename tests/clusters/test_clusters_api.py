@@ -59,6 +59,11 @@ def test_band_checks_on_files(uvis_files):
         read_uvis_bands(uvis_files)
     with pytest.raises(AstrocleanValueError, match="three"):
         read_uvis_bands(uvis_files[:2])
+    with fits.open(uvis_files[0], mode="update") as h:      # HLA mosaics: no FILTER, the filter in PHOTMODE
+        del h[0].header["FILTER"]
+        h[0].header["PHOTMODE"] = "WFC3 UVIS2 F475W CAL"
+    with pytest.raises(AstrocleanValueError, match="says F475W"):
+        read_uvis_bands(uvis_files)
 
 
 def test_cli_on_small_files(uvis_files, tmp_path, tiny_net, monkeypatch, capsys):

@@ -38,10 +38,14 @@ def model_photflam(band: str) -> float:
 
 
 def _filter_of(header) -> str | None:
+    """The filter named by FILTER / FILTER1 / FILTER2, else by PHOTMODE (HLA mosaics: 'WFC3 UVIS2 F475W CAL')."""
     for key in ("FILTER", "FILTER1", "FILTER2"):
         value = str(header.get(key, "")).strip().upper()
         if value.startswith("F") and not value.startswith("FR") and value[1:4].isdigit():
             return value
+    for token in str(header.get("PHOTMODE", "")).upper().split():
+        if token.startswith("F") and not token.startswith("FR") and token[1:4].isdigit():
+            return token
     return None
 
 
@@ -61,8 +65,8 @@ def check_band(header, band: str, *, source: str = "") -> None:
             raise AstrocleanValueError(f"expected band {band}, but the file name says {named}{where} (no FILTER or "
                                        f"PHOTPLAM in the header); the model needs {', '.join(BANDS)}")
     if filt is not None and filt != band:
-        raise AstrocleanValueError(f"expected band {band}, but FILTER says {filt}{where}; pass the "
-                                   f"{', '.join(BANDS)} images in that order")
+        raise AstrocleanValueError(f"expected band {band}, but the header (FILTER/PHOTMODE) says {filt}{where}; the model needs "
+                                   f"{', '.join(BANDS)} (in that order, or files named <field>_f336w.fits, ...)")
     plam = header.get("PHOTPLAM")
     if plam:
         pivot = float(tables().pivot[BANDS.index(band)])

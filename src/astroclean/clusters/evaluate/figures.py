@@ -114,7 +114,7 @@ def cutout_sheet(cutouts, table, path, *, max_rows=48, title=None, task="cluster
     n = min(len(cutouts), max_rows)
     cols = 6
     rows = max(1, int(np.ceil(n / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.9 * rows + 0.4), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
@@ -130,7 +130,7 @@ def cutout_sheet(cutouts, table, path, *, max_rows=48, title=None, task="cluster
                      f"reff {r['r_eff_pc_50'].value:.1f}pc", fontsize=6)
     if title:
         fig.suptitle(title + (f" (first {n} of {len(cutouts)})" if len(cutouts) > n else ""), fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (2.9 * rows + 0.4)), h_pad=1.2)
     metadata = {"Software": f"astroclean {__version__}", "ACTASK": task}
     try:
         atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=80, metadata=metadata), overwrite=overwrite)

@@ -38,8 +38,6 @@ def test_every_task_has_a_cli_a_batch_spec_and_a_benchmark(task):
     assert t.command in sub.choices, f"no `astroclean {t.command}`"
     has_batch = type(t).batch_spec is not Task.batch_spec or (t.cli and hasattr(__import__(t.cli, fromlist=["_"]),
                                                                               "batch_spec"))
-    if t.name == "clusters":
-        pytest.xfail("clusters: one field (three band files) per call; the batch layer does not group files yet")
     assert has_batch, f"{task} has no batch spec"
     assert isinstance(t.benchmark(), Benchmark)
     assert t.add_evaluate(argparse.ArgumentParser().add_subparsers()) is not None, f"no `evaluate {t.command}`"

@@ -59,23 +59,33 @@ def test_band_checks_on_files(uvis_files):
         read_uvis_bands(uvis_files)
     with pytest.raises(AstrocleanValueError, match="three"):
         read_uvis_bands(uvis_files[:2])
+    with fits.open(uvis_files[0], mode="update") as h:      # HLA mosaics: no FILTER, the filter in PHOTMODE
+        del h[0].header["FILTER"]
+        h[0].header["PHOTMODE"] = "WFC3 UVIS2 F475W CAL"
+    with pytest.raises(AstrocleanValueError, match="says F475W"):
+        read_uvis_bands(uvis_files)
 
 
 def test_cli_on_small_files(uvis_files, tmp_path, tiny_net, monkeypatch, capsys):
-    import astroclean.clusters.api as api
-    monkeypatch.setattr(api, "load_cluster_model", lambda model: (tiny_net, tiny_net.card))
+    import astroclean.clusters.model as model
+    monkeypatch.setattr(model, "load_cluster_model", lambda name: (tiny_net, tiny_net.card))
     cat = tmp_path / "c.csv"
     cat.write_text("id,x,y\n1,53,43\n2,500,500\n3,1,1\n")
     out = tmp_path / "out"
-    assert main([*map(str, uvis_files), "--catalog", str(cat), "-o", str(out)]) == 0
-    table = (out / "m83_f438w_clusters.ecsv").read_text()
-    assert "off_image" in table and "edge" in table
-    assert (out / "m83_f438w_clusters.png").stat().st_size > 1000
-    assert main([*map(str, uvis_files), "--catalog", str(cat), "-o", str(out)]) == 2     # no overwrite
+    args = [*map(str, uvis_files), "--catalog", str(cat), "-o", str(out), "--no-progress"]
+    assert main(args) == 0
+    table = (out / "m83_clusters.ecsv").read_text()
+    assert "off_image" in table and "edge" in table and "astroclean_task: clusters" in table
+    assert (out / "m83_clusters.png").stat().st_size > 1000
+    capsys.readouterr()
+    assert main(args) == 1                                     # no overwrite: the field fails, says why
+    assert "exists" in capsys.readouterr().out
+    assert main(args + ["--resume"]) == 0                      # valid products: skipped
+    assert "skipped" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
-    assert main([*map(str, uvis_files), "--catalog", str(bad), "-o", str(out), "--overwrite"]) == 2
-    assert "x, y or ra, dec" in capsys.readouterr().err
+    assert main([*map(str, uvis_files), "--catalog", str(bad), "-o", str(out), "--overwrite", "--no-progress"]) == 1
+    assert "x, y or ra, dec" in capsys.readouterr().out
 
 
 def test_band_from_file_name_when_header_is_silent(uvis_files, tmp_path):

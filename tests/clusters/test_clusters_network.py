@@ -66,3 +66,18 @@ def test_shipped_wfc3_m83_loads_with_its_contract():
     raw = predict_raw(net, np.zeros((2, 3, 48, 48), np.float32))
     dec = decode(raw, card.architecture["k"], sigma_scale=sigma_scale(card))
     assert dec["p_cluster"].shape == (2,) and np.all(dec["p_cluster"] < 0.5)     # an empty field is no cluster
+
+
+def test_training_loop_on_the_shared_trainer(shared_data, tmp_path, capsys):
+    from astroclean.clusters.sets import write_set
+    from astroclean.clusters.train import train
+
+    for split, n, seed in (("train", 70, 0), ("val", 40, 1)):
+        write_set(tmp_path / f"{split}.npz", n, split="train", rng=seed, data_dir=shared_data, progress=False)
+    card = train(tmp_path, name="t", output=tmp_path / "w", epochs=2, batch_size=16, tiny=True, time_limit_min=5)
+    history = card.extra["training_history"]
+    assert [h["epoch"] for h in history] == [1, 2] and history[-1]["lr"] < 1e-4    # cosine down to ~0
+    assert {"train_loss", "val_loss", "val_cls", "val_log_age", "minutes"} <= set(history[0])
+    assert set(card.outputs["sigma_scale"]) == {"log_age", "log_mass", "log_r_eff", "a_v"}
+    card = train(tmp_path, name="t2", output=tmp_path / "w", epochs=50, batch_size=16, tiny=True, time_limit_min=1e-4)
+    assert len(card.extra["training_history"]) == 1 and "time limit" in capsys.readouterr().out

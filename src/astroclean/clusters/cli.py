@@ -1,100 +1,48 @@
-"""Command line of the cluster slice.
+"""Star clusters: age, mass, size, A_V and P(cluster) at catalogue positions in HST WFC3/UVIS F336W, F438W, F814W.
 
     astroclean clusters f336w.fits f438w.fits f814w.fits --catalog candidates.csv -o out/
+    astroclean clusters fields/ -o out/ --workers 2          many fields, each <field>_f336w/_f438w/_f814w.fits
     astroclean simulate clusters -n 20000 -o mocks/
     astroclean train clusters --sets mocks/ --name wfc3-m83
     astroclean evaluate clusters --sets mocks/ -o bench/
 
-Until the floor's task registry generates these subcommands, the same commands run as
-``python -m astroclean.clusters.cli [simulate|train|evaluate] ...`` (inference when the first
-argument is a file). # TODO(floor): register a Task with these add_*_parser hooks.
+A field is its three band files, found from the F336W file by replacing f336w with f438w and f814w in
+its name (see astroclean.clusters.batch), plus a catalogue: --catalog (one file for every field, or a
+pattern with {field}), else <field>_catalog.csv / .ecsv, <field>.csv / .ecsv or catalog.csv beside the
+images. The catalogue (CSV or ECSV) needs columns x, y (pixels, 0-based; --one-based for the FITS /
+LEGUS convention) or ra, dec (degrees, through the images' WCS); an id column is kept.
 
-The catalogue (CSV or ECSV) needs columns ``x``, ``y`` (pixels, 0-based; ``--one-based`` for FITS /
-LEGUS convention) or ``ra``, ``dec`` (degrees, through the images' WCS); an ``id`` column is kept.
+Products per field: <field>_clusters.ecsv (one row per position: 16/50/84 % of log age, log mass,
+r_eff, A_V; P(cluster), S/N, flag) and <field>_clusters.png (the cutout sheet). A bad field (a band
+missing, a wrong filter, no catalogue, an unreadable file) fails alone, with its reason; the others
+go on. Existing products are kept unless --overwrite (or --resume skips the finished fields).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-import numpy as np
-
-from astroclean.errors import AstrocleanError, AstrocleanFileError, AstrocleanValueError
-
-
-def add_parser(subparsers):
-    """``astroclean clusters``: inference at catalogue positions."""
-    p = subparsers.add_parser("clusters", help="star-cluster age, mass, size, A_V, P(cluster) at catalogue positions",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("images", nargs=3, help="F336W, F438W, F814W FITS files (one grid, e-/s or electrons)")
-    p.add_argument("--catalog", required=True, help="CSV/ECSV with x, y (0-based pixels) or ra, dec [deg]")
+def add_arguments(p) -> None:
+    """The options of ``astroclean clusters`` (inputs, -o, --overwrite, --device and the batch options come from the CLI)."""
+    p.add_argument("--catalog", default=None,
+                   help="CSV/ECSV with x, y (0-based pixels) or ra, dec [deg]: one file, or a pattern with {field}; "
+                        "default: <field>_catalog.csv beside the images")
     p.add_argument("--one-based", action="store_true", help="catalogue x, y are 1-based (FITS, LEGUS)")
-    p.add_argument("--model", default="wfc3-m83")
+    p.add_argument("--model", default="wfc3-m83", help="cluster model (see `astroclean models --task clusters`)")
     p.add_argument("--distance", type=float, default=4.5, help="distance in Mpc (default 4.5, M83)")
     p.add_argument("--zeropoints", type=float, nargs=3, default=None,
-                   help="Vega zero points (mag of 1 data unit) when the headers have no PHOTFLAM")
-    p.add_argument("-o", "--output", default="out", help="output folder")
-    p.add_argument("--overwrite", action="store_true")
-    p.set_defaults(func=run_infer)
-    return p
+                   help="Vega zero points (mag of 1 data unit) of F336W, F438W, F814W when the headers have no PHOTFLAM")
+    p.add_argument("--no-png", action="store_true", help="no cutout sheet")
 
 
-def read_catalog(path, *, one_based=False, wcs=None):
-    """(positions (N, 2) pixel x, y or SkyCoord, ids) from a CSV/ECSV catalogue."""
-    from astropy.table import Table
-    path = Path(path)
-    if not path.is_file():
-        raise AstrocleanFileError(f"catalogue {path} not found")
-    fmt = "ascii.ecsv" if path.suffix == ".ecsv" else "ascii.csv"
-    try:
-        tab = Table.read(path, format=fmt)
-    except Exception as exc:  # noqa: BLE001 - astropy raises many types for a malformed table
-        raise AstrocleanValueError(f"cannot read catalogue {path} as {fmt}: {exc}") from exc
-    names = {c.lower(): c for c in tab.colnames}
-    ids = np.asarray(tab[names["id"]]) if "id" in names else np.arange(len(tab))
-    if "x" in names and "y" in names:
-        pos = np.stack([np.asarray(tab[names["x"]], float), np.asarray(tab[names["y"]], float)], 1)
-        return (pos - 1.0 if one_based else pos), ids
-    if "ra" in names and "dec" in names:
-        from astropy.coordinates import SkyCoord
-        return SkyCoord(np.asarray(tab[names["ra"]], float), np.asarray(tab[names["dec"]], float), unit="deg"), ids
-    raise AstrocleanValueError(f"catalogue {path} needs columns x, y or ra, dec; it has {tab.colnames}")
+def batch_spec(args):
+    """The batch spec of ``astroclean clusters`` from parsed ``args``."""
+    from astroclean.clusters.batch import ClustersBatch
 
-
-def run_infer(args) -> int:
-    from astroclean.clusters.api import extract_cutouts, infer_cluster_parameters
-    from astroclean.clusters.evaluate.figures import cutout_sheet
-    from astroclean.clusters.inputs import read_uvis_bands
-
-    out = Path(args.output)
-    stem = Path(args.images[1]).name.split(".fits")[0]
-    table_path, sheet_path = out / f"{stem}_clusters.ecsv", out / f"{stem}_clusters.png"
-    if table_path.exists() and not args.overwrite:
-        raise AstrocleanFileError(f"{table_path} exists; pass --overwrite to replace it")
-    stack = read_uvis_bands(args.images, zeropoints=args.zeropoints)
-    positions, ids = read_catalog(args.catalog, one_based=args.one_based, wcs=stack.wcs)
-    table = infer_cluster_parameters(stack, positions, model=args.model, distance=args.distance)
-    table.add_column(ids, name="id", index=0)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = table_path.with_suffix(".tmp.ecsv")
-    table.write(tmp, format="ascii.ecsv", overwrite=True)
-    tmp.replace(table_path)
-    pix = np.stack([table["x"].value, table["y"].value], 1)
-    cut, _, _ = extract_cutouts(stack.data, stack.mask, pix, 48)
-    cutout_sheet(cut * 10 ** (-0.4 * (_model_zp() - np.asarray(stack.zeropoints)))[None, :, None, None],
-                 table, sheet_path)
-    flags = list(table["flag"])
-    counts = {f: flags.count(f) for f in sorted(set(flags))}
-    print(f"{len(table)} positions: {counts}; P(cluster) > 0.5: {int(np.nansum(table['p_cluster'] > 0.5))}")
-    print(f"wrote {table_path} and {sheet_path}")
-    return 0
-
-
-def _model_zp():
-    from astroclean.clusters.tables import tables
-    return tables().zeropoint
+    return ClustersBatch(model=args.model, catalog=args.catalog, one_based=args.one_based, distance=args.distance,
+                         zeropoints=None if args.zeropoints is None else tuple(args.zeropoints),
+                         png=not args.no_png, device=args.device)
 
 
 def add_simulate_parser(tasks):
@@ -103,12 +51,25 @@ def add_simulate_parser(tasks):
     p.add_argument("--n-val", type=int, default=1500)
     p.add_argument("--n-test", type=int, default=4000)
     p.add_argument("--size", type=int, default=48)
+    p.add_argument("--smooth-fraction", type=float, default=0.0, help="fraction of clusters rendered as smooth light")
+    p.add_argument("--smooth-mode", default="mean", choices=["mean", "sampled"],
+                   help="smooth light: the mean SSP or the summed light of the drawn stars")
+    p.add_argument("--king-fraction", type=float, default=0.0, help="fraction of clusters with a King (1962) profile")
+    p.add_argument("--seed-offset", type=int, default=0, help="added to the default seeds (extra sets)")
     p.add_argument("--data-dir", default=None)
     p.add_argument("-o", "--output", default="runs/clusters")
-    p.set_defaults(func=lambda a: __import__("astroclean.clusters.sets", fromlist=["main"]).main(
-        ["-o", a.output, "--n-train", str(a.n_train), "--n-val", str(a.n_val), "--n-test", str(a.n_test),
-         "--size", str(a.size)] + (["--data-dir", a.data_dir] if a.data_dir else [])))
+    p.set_defaults(func=run_simulate)
     return p
+
+
+def run_simulate(args) -> int:
+    from astroclean.clusters.sets import main as sets_main
+
+    return sets_main(["-o", args.output, "--n-train", str(args.n_train), "--n-val", str(args.n_val),
+                      "--n-test", str(args.n_test), "--size", str(args.size),
+                      "--smooth-fraction", str(args.smooth_fraction), "--smooth-mode", args.smooth_mode,
+                      "--king-fraction", str(args.king_fraction), "--seed-offset", str(args.seed_offset)]
+                     + (["--data-dir", args.data_dir] if args.data_dir else []))
 
 
 def add_train_parser(tasks):
@@ -142,23 +103,17 @@ def run_evaluate(args) -> int:
 
 
 def main(argv=None) -> int:
+    """``python -m astroclean.clusters.cli ...``: the same as ``astroclean clusters ...`` (or ``astroclean
+    simulate|train|evaluate clusters ...`` when the first argument is one of those)."""
+    from astroclean.cli import main as astroclean_main
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m astroclean.clusters.cli")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    for name, hook in (("simulate", add_simulate_parser), ("train", add_train_parser),
-                       ("evaluate", add_evaluate_parser)):
-        hook(sub.add_parser(name).add_subparsers(dest="task", required=True))
-    if argv and argv[0] not in ("simulate", "train", "evaluate", "clusters", "-h", "--help"):
+    if argv[:1] in (["simulate"], ["train"], ["evaluate"]):
+        if len(argv) < 2 or argv[1] != "clusters":
+            argv = [argv[0], "clusters", *argv[1:]]
+    elif argv[:1] != ["clusters"]:
         argv = ["clusters", *argv]
-    if argv[:1] in (["simulate"], ["train"], ["evaluate"]) and (len(argv) < 2 or argv[1] != "clusters"):
-        argv = [argv[0], "clusters", *argv[1:]]
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except AstrocleanError as exc:
-        print(f"astroclean: error: {exc}", file=sys.stderr)
-        return 2
+    return astroclean_main(argv)
 
 
 if __name__ == "__main__":

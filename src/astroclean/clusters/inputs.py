@@ -38,10 +38,14 @@ def model_photflam(band: str) -> float:
 
 
 def _filter_of(header) -> str | None:
+    """The filter named by FILTER / FILTER1 / FILTER2, else by PHOTMODE (HLA mosaics: 'WFC3 UVIS2 F475W CAL')."""
     for key in ("FILTER", "FILTER1", "FILTER2"):
         value = str(header.get(key, "")).strip().upper()
         if value.startswith("F") and not value.startswith("FR") and value[1:4].isdigit():
             return value
+    for token in str(header.get("PHOTMODE", "")).upper().split():
+        if token.startswith("F") and not token.startswith("FR") and token[1:4].isdigit():
+            return token
     return None
 
 
@@ -61,8 +65,8 @@ def check_band(header, band: str, *, source: str = "") -> None:
             raise AstrocleanValueError(f"expected band {band}, but the file name says {named}{where} (no FILTER or "
                                        f"PHOTPLAM in the header); the model needs {', '.join(BANDS)}")
     if filt is not None and filt != band:
-        raise AstrocleanValueError(f"expected band {band}, but FILTER says {filt}{where}; pass the "
-                                   f"{', '.join(BANDS)} images in that order")
+        raise AstrocleanValueError(f"expected band {band}, but the header (FILTER/PHOTMODE) says {filt}{where}; the model needs "
+                                   f"{', '.join(BANDS)} (in that order, or files named <field>_f336w.fits, ...)")
     plam = header.get("PHOTPLAM")
     if plam:
         pivot = float(tables().pivot[BANDS.index(band)])
@@ -161,3 +165,26 @@ def as_band_stack(stack, *, bands=None, zeropoints=None, pixel_scale=None) -> Im
     data = data[order]
     mask = ~np.isfinite(data) if mask is None else np.asarray(mask, bool)[order] | ~np.isfinite(data)
     return ImageStack(data=data, mask=mask, bands=BANDS, zeropoints=zps, wcs=wcs, pixel_scale=pixel_scale)
+
+
+def read_catalog(path, *, one_based=False, wcs=None):
+    """(positions (N, 2) pixel x, y or SkyCoord, ids) from a CSV/ECSV catalogue."""
+    from astropy.table import Table
+
+    path = Path(path)
+    if not path.is_file():
+        raise AstrocleanFileError(f"catalogue {path} not found")
+    fmt = "ascii.ecsv" if path.suffix == ".ecsv" else "ascii.csv"
+    try:
+        tab = Table.read(path, format=fmt)
+    except Exception as exc:  # noqa: BLE001 - astropy raises many types for a malformed table
+        raise AstrocleanValueError(f"cannot read catalogue {path} as {fmt}: {exc}") from exc
+    names = {c.lower(): c for c in tab.colnames}
+    ids = np.asarray(tab[names["id"]]) if "id" in names else np.arange(len(tab))
+    if "x" in names and "y" in names:
+        pos = np.stack([np.asarray(tab[names["x"]], float), np.asarray(tab[names["y"]], float)], 1)
+        return (pos - 1.0 if one_based else pos), ids
+    if "ra" in names and "dec" in names:
+        from astropy.coordinates import SkyCoord
+        return SkyCoord(np.asarray(tab[names["ra"]], float), np.asarray(tab[names["dec"]], float), unit="deg"), ids
+    raise AstrocleanValueError(f"catalogue {path} needs columns x, y or ra, dec; it has {tab.colnames}")

@@ -26,12 +26,29 @@ def build_network(architecture: dict):
 
 
 def load_cluster_model(model="wfc3-m83"):
-    """(network in eval mode, card) for a model name, or pass an already built network through."""
+    """(network in eval mode, card) for a model name, a card file (``path/name.json`` beside its weights),
+    or pass an already built network through."""
     if not isinstance(model, str):
         card = getattr(model, "card", None)
         if card is None:
             raise AstrocleanValueError("a network passed as model= needs a .card (a ModelCard) attribute")
         return model.eval(), card
+    if model.endswith(".json"):       # a card file beside its weights (a model trained but not shipped)
+        from pathlib import Path
+
+        from astroclean.models.card import ModelCard
+        from astroclean.models.registry import load_weights
+
+        path = Path(model)
+        if not path.is_file():
+            raise AstrocleanValueError(f"model card {path} not found")
+        card = ModelCard.read(path)
+        if card.task != "clusters":
+            raise AstrocleanValueError(f"model {path} is for task {card.task!r}, not clusters")
+        net = build_network(card.architecture)
+        load_weights(net, card, directory=path.parent)
+        net.k = int(card.architecture.get("k", 3))
+        return net.eval(), card
     card = get_card(model)
     if card.task != "clusters":
         raise AstrocleanValueError(f"model {model!r} is for task {card.task!r}, not clusters")

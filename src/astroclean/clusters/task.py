@@ -1,7 +1,8 @@
 """The star-cluster task, registered: ``astroclean clusters``, ``simulate|train|evaluate clusters``, its benchmark.
 
-The main command takes the three bands of one field and a catalogue (one field per call); it is
-not run through the batch layer yet, so :meth:`ClustersTask.batch_spec` says so.
+The main command runs through the batch layer: one work unit per field (its F336W, F438W, F814W
+files and a catalogue; :class:`astroclean.clusters.batch.ClustersBatch`), from the hooks in
+``astroclean.clusters.cli`` (``add_arguments``, ``batch_spec``, ``add_simulate_parser``, ...).
 
 >>> from astroclean.tasks import get_task
 >>> get_task("clusters").command
@@ -10,7 +11,6 @@ not run through the batch layer yet, so :meth:`ClustersTask.batch_spec` says so.
 
 from __future__ import annotations
 
-from astroclean.errors import AstrocleanValueError
 from astroclean.tasks import Task, register_task
 
 
@@ -64,16 +64,6 @@ class ClustersTask(Task):
     cli = "astroclean.clusters.cli"
     evaluate_cli = "astroclean.clusters.cli"
     products = ("_clusters.ecsv", "_clusters.png")
-
-    def add_command(self, subparsers):
-        """Three band files and a catalogue per call (not the generic many-files command)."""
-        from astroclean.clusters.cli import add_parser
-
-        return add_parser(subparsers)
-
-    def batch_spec(self, args):
-        raise AstrocleanValueError("astroclean clusters runs one field (three band files) per call; the batch "
-                                   "layer does not group files into fields yet")
 
     def benchmark(self):
         return ClustersBenchmark()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from astroclean.clusters.network import NOISE_E_PER_S, NORMALISER, PARAMETERS, T
     loss_terms, normalise_cutouts, standardise
 from astroclean.clusters.sets import read_set
 from astroclean.clusters.tables import BANDS
+from astroclean.training.trainer import Trainer, cosine_schedule, dihedral, shuffled_batches
 
 
 def _targets(truth):
@@ -30,18 +30,12 @@ def _targets(truth):
     return {k: torch.tensor(v, dtype=torch.float32) for k, v in t.items()}
 
 
-def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    k = int(torch.randint(4, (1,), generator=gen))
-    x = torch.rot90(x, k, dims=(2, 3))
-    if torch.rand(1, generator=gen) < 0.5:
-        x = torch.flip(x, dims=(3,))
-    return x
-
-
-def _lr(max_lr, frac, warmup=0.05):
-    if frac < warmup:
-        return max_lr * (0.1 + 0.9 * frac / warmup)
-    return max_lr * 0.5 * (1 + np.cos(np.pi * min(1.0, (frac - warmup) / (1 - warmup)))) + 1e-6
+def _epoch_entry(entry):
+    """A Trainer history entry in the card's terms (epoch, losses rounded, minutes)."""
+    out = {"epoch": entry["round"], "train_loss": round(entry["train_loss"], 4)}
+    out.update({a: round(b, 4) for a, b in entry.items() if a.startswith("val_")})
+    out.update(lr=float(f"{entry['lr']:.3g}"), minutes=round(entry["minutes"], 2))
+    return out
 
 
 def evaluate_loss(net, x, targets, is_cluster, k, batch=512):
@@ -82,57 +76,45 @@ def train(sets_dir, *, name="wfc3-m83", output="src/astroclean/weights", epochs=
         from safetensors.torch import load_file
         net.load_state_dict(load_file(str(init)))
     k = arch["k"]
-    opt = torch.optim.AdamW(net.parameters(), lr=0.1 * lr, weight_decay=1e-4)
-    steps_per_epoch = int(np.ceil(len(xtr) / batch_size))
-    total_steps = epochs * steps_per_epoch
-    global_step = 0
-    t0 = time.time()
-    best, best_state, history = np.inf, None, []
-    stopped = False
-    for epoch in range(epochs):
-        net.train()
-        perm = torch.randperm(len(xtr), generator=gen)
-        run = 0.0
-        for step in range(steps_per_epoch):
-            idx = perm[step * batch_size:(step + 1) * batch_size]
-            xb = _augment(xtr[idx], gen)
-            terms = loss_terms(net(xb), {a: b[idx] for a, b in ytr.items()}, ctr[idx], k)
-            loss = sum(terms.values())
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-            opt.step()
-            global_step += 1
-            for group in opt.param_groups:   # warm-up then cosine, over steps or the time budget
-                group["lr"] = _lr(lr, max(global_step / total_steps, (time.time() - t0) / 60 / time_limit_min))
-            run += loss.item()
-            if (time.time() - t0) / 60 > time_limit_min:
-                stopped = True
-                break
-        val = evaluate_loss(net, xva, yva, cva, k)
-        total = sum(val.values())
-        history.append({"epoch": epoch + 1, "train_loss": round(run / (step + 1), 4), "val_loss": round(total, 4),
-                        **{f"val_{a}": round(b, 4) for a, b in val.items()},
-                        "minutes": round((time.time() - t0) / 60, 2)})
-        print(json.dumps(history[-1]), flush=True)
-        if total < best:
-            best, best_state = total, {a: b.detach().clone() for a, b in net.state_dict().items()}
-        if stopped:
-            print(f"time limit {time_limit_min} min reached in epoch {epoch + 1}", flush=True)
-            break
-    minutes = (time.time() - t0) / 60
-    net.load_state_dict(best_state)
-    net.eval()
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+
+    def batches(_round):
+        for idx in shuffled_batches(len(xtr), batch_size, gen):
+            yield dihedral(xtr[idx], generator=gen)[0], idx
+
+    def loss(model, batch):
+        xb, idx = batch
+        return sum(loss_terms(model(xb), {a: b[idx] for a, b in ytr.items()}, ctr[idx], k).values())
+
+    def validate(model):
+        val = evaluate_loss(model, xva, yva, cva, k)
+        return {"val_loss": sum(val.values()), **{f"val_{a}": b for a, b in val.items()}}
+
+    def report(entry):
+        print(json.dumps(_epoch_entry(entry)), flush=True)
+
+    # warm-up (5 %, from 0.1 lr) then cosine, over the steps or the time budget, whichever runs out first
+    trainer = Trainer(net, opt, loss=loss, validate=validate, schedule=cosine_schedule(warmup=0.05, start=0.1),
+                      clip_grad=5.0, time_limit=time_limit_min, stop="step", log=report)
+    steps_per_epoch = len(xtr) // batch_size
+    trainer.fit(batches, rounds=epochs, steps_per_round=steps_per_epoch)
+    history = [_epoch_entry(h) for h in trainer.history]
+    if trainer.history and trainer.history[-1]["steps"] < len(trainer.history) * steps_per_epoch:
+        print(f"time limit {time_limit_min} min reached in epoch {len(history)}", flush=True)
+    minutes = trainer.minutes
+    net.eval()      # the Trainer has loaded the state of the best validation loss
     pos = tva["is_cluster"] == 1
     with torch.no_grad():
         raw = torch.cat([net(xva[i:i + 512]) for i in range(0, len(xva), 512)])[torch.from_numpy(pos)]
     scale = fit_sigma_scale(raw, k, {p: tva[p][pos] for p in PARAMETERS})
     print(f"sigma scale (validation coverage 0.68): {scale}", flush=True)
     return export(net, arch, name=name, output=output, history=history, minutes=minutes, threads=threads,
-                  n_train=len(xtr), n_val=len(xva), command=command, sigma_scale=scale)
+                  n_train=len(xtr), n_val=len(xva), command=command, sigma_scale=scale,
+                  extra_train=[str(p) for p in extra_train or ()], init=str(init) if init else None)
 
 
-def export(net, arch, *, name, output, history, minutes, threads, n_train, n_val, command, sigma_scale=None):
+def export(net, arch, *, name, output, history, minutes, threads, n_train, n_val, command, sigma_scale=None,
+           extra_train=(), init=None):
     from safetensors.torch import save_file
 
     out = Path(output)
@@ -155,7 +137,9 @@ def export(net, arch, *, name, output, history, minutes, threads, n_train, n_val
         training_data=f"{n_train} train + {n_val} validation mocks from astroclean.clusters.simulate.make_set "
                       "(train halves of the real UVIS/COSMOS backgrounds + synthetic discs; seeds 0 and 1); "
                       "60 % clusters, 40 % negatives (empty, chance groups of field stars, galaxies); "
-                      "rot90/flip augmentation",
+                      "rot90/flip augmentation"
+                      + (f"; extra training sets {', '.join(extra_train)} (see their sets.log)" if extra_train else "")
+                      + (f"; fine-tuned from {init}" if init else ""),
         training_command=command, training_time=f"{minutes:.1f} min on cpu ({threads} thread(s))",
         metrics={"validation_loss_best": min((h["val_loss"] for h in history), default=None),
                  "epochs_run": len(history)},

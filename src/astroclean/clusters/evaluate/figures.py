@@ -100,14 +100,21 @@ def legus_ages(legus_age, net_age, cls_age, naive_age, path):
     plt.close(fig)
 
 
-def cutout_sheet(cutouts, table, path, *, max_rows=48):
-    """PNG sheet: asinh RGB (F814W, F438W, F336W) of each cutout with its estimates."""
+def cutout_sheet(cutouts, table, path, *, max_rows=48, title=None, task="clusters", overwrite=True):
+    """PNG sheet: asinh RGB (F814W, F438W, F336W) of each cutout with its estimates.
+
+    Written atomically with an ``ACTASK`` text chunk (``task``), which marks the file as an astroclean
+    product; an existing file is replaced only with ``overwrite``.
+    """
+    from astroclean import __version__
+    from astroclean.io.write import atomic_write
+
     plt = _plt()
     from astroclean.clusters.network import NOISE_E_PER_S
     n = min(len(cutouts), max_rows)
     cols = 6
     rows = max(1, int(np.ceil(n / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.9 * rows + 0.4), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
@@ -117,9 +124,15 @@ def cutout_sheet(cutouts, table, path, *, max_rows=48):
         top = np.percentile(rgb, 99.5) or 1.0
         ax.imshow(np.clip(rgb / top, 0, 1), origin="lower")
         r = table[i]
-        ax.set_title(f"#{i} {r['flag']} P={r['p_cluster']:.2f}\nlogt {r['log_age_50'].value:.2f} "
+        label = f"{r['id']}" if "id" in table.colnames else f"#{i}"
+        ax.set_title(f"{label} {r['flag']} P={r['p_cluster']:.2f}\nlogt {r['log_age_50'].value:.2f} "
                      f"logM {r['log_mass_50'].value:.2f}\nAV {r['a_v_50'].value:.2f} "
                      f"reff {r['r_eff_pc_50'].value:.1f}pc", fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    if title:
+        fig.suptitle(title + (f" (first {n} of {len(cutouts)})" if len(cutouts) > n else ""), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (2.9 * rows + 0.4)), h_pad=1.2)
+    metadata = {"Software": f"astroclean {__version__}", "ACTASK": task}
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=80, metadata=metadata), overwrite=overwrite)
+    finally:
+        plt.close(fig)

@@ -5,7 +5,6 @@
 
 import sys
 
-import numpy as np
 
 from astroclean.clusters.evaluate.benchmark import _network_estimates
 from astroclean.clusters.evaluate.metrics import summary

@@ -5,7 +5,6 @@
 
 import sys
 
-
 from astroclean.clusters.evaluate.benchmark import _network_estimates
 from astroclean.clusters.evaluate.metrics import summary
 from astroclean.clusters.model import load_cluster_model, sigma_scale

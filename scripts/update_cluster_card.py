@@ -13,7 +13,7 @@ def main(summary_path, card_path):
     card = json.loads(Path(card_path).read_text())
     young = summary["young"]["network"]
     card["metrics"]["benchmark"] = {
-        "command": "python -m astroclean.clusters.cli evaluate clusters --sets runs/clusters -o docs/clusters_benchmark",
+        "command": "astroclean evaluate clusters --sets runs/clusters -o docs/clusters_benchmark",
         "page": "docs/clusters.md",
         "held_out": f"{summary['n_test']} test mocks ({summary['n_clusters']} clusters): test halves of the real "
                     "backgrounds, seed 1000",

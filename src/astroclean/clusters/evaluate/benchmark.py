@@ -1,6 +1,6 @@
 """The cluster benchmark: held-out mocks (network vs classical fit), LEGUS checks, throughput.
 
-    python -m astroclean.clusters.cli evaluate --sets runs/clusters -o bench/clusters
+    astroclean evaluate clusters --sets runs/clusters -o bench/clusters
 
 Reads ``test.npz`` (held-out backgrounds and seed) and ``val.npz`` (calibrates the classical
 aperture corrections and CI -> r_eff relation) from ``--sets``; writes ``summary.json``, ``report.md``

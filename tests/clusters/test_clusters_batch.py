@@ -84,3 +84,17 @@ def test_batch_spec_refuses_wrong_filter(uvis_files, tmp_path, tiny_net, monkeyp
     report = run_batch(ClustersBatch(), [paths[0]], outdir=tmp_path / "out", progress=False)
     assert report.n_failed == 1 and "F475W" in report.failures[0]["error"]
     assert np.all([not p.exists() for p in (tmp_path / "out").glob("x_clusters.*")])
+
+
+def test_units_of_names_without_a_field(tmp_path):
+    spec = ClustersBatch()
+    lone = tmp_path / "image.fits"
+    lone.write_bytes(b"")
+    with pytest.raises(AstrocleanValueError, match="no band"):
+        spec.units(lone, sha256="")
+    orphan = tmp_path / "x_f438w.fits"
+    orphan.write_bytes(b"")
+    with pytest.raises(AstrocleanValueError, match="no F336W file x_f336w.fits"):
+        spec.units(orphan, sha256="")
+    (tmp_path / "x_f336w.fits").write_bytes(b"")
+    assert spec.units(orphan, sha256="") == []             # read with its F336W file

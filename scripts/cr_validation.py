@@ -61,7 +61,29 @@ def evaluate(model, v):
         out[f"tpr@{fpr:g} snr>5"] = round(float(r.tpr[1]), 4)
     out["flagged_clean_fraction"] = float(flagged[neg].mean())
     out["threshold"] = det.threshold
+    out["logit_for_flagged"] = {f"{t:g}": round(logit_for_flagged(det, score, neg, t), 4) for t in FLAGGED_TARGETS}
     return out
+
+
+#: Clean fractions flagged after the card's dilation for which the logit threshold is reported.
+FLAGGED_TARGETS = (1e-4, 2e-4, 5e-4)
+
+
+def logit_for_flagged(det, score, neg, target):
+    """The lowest logit threshold whose dilated mask flags at most ``target`` of the negatives (bisection)."""
+    from scipy import ndimage
+
+    def frac(t):
+        m = score >= t
+        if det.dilate:
+            m = np.stack([ndimage.binary_dilation(a, iterations=det.dilate) for a in m])
+        return float(m[neg].mean())
+
+    lo, hi = float(np.percentile(score[neg], 50)), float(np.max(score[np.isfinite(score)])) + 1.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if frac(mid) <= target else (mid, hi)
+    return hi
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,7 @@
 """Validation of cosmic-ray models on fresh TRAINING-split patches (never the held-out or unseen parts).
 
     python scripts/cr_validation.py --models cr-any cr-any-sat [--n-patches 480] [--out runs/val.json]
+    python scripts/cr_validation.py --models cr-any --set-threshold 1e-4   # write the card's default threshold
 
 The set: ``make_training_patches("all", wide=True, saturated=True, spectra=True)`` with its own seed
 (7777, not a training or validation seed of any shipped model), 96 px patches from the TRAIN split of the
@@ -86,18 +87,41 @@ def logit_for_flagged(det, score, neg, target):
     return hi
 
 
+def set_card_threshold(model, result, fraction, n_patches):
+    """Rewrite ``model``'s shipped card with the threshold for ``fraction`` (a key of FLAGGED_TARGETS)."""
+    import dataclasses
+    import math
+
+    from astroclean.models import get_card, weights_dir
+
+    card = get_card(model)
+    t = float(result["logit_for_flagged"][f"{fraction:g}"])
+    rule = (f"logit {t:.4f}: the card-dilated mask flags {fraction:g} of the clean pixels of the validation set of "
+            f"scripts/cr_validation.py ({n_patches} training-split patches, seed {SEED}; never the held-out or "
+            f"unseen parts), set by scripts/cr_validation.py --models {model} --set-threshold {fraction:g}")
+    new = dataclasses.replace(card, default_threshold=1.0 / (1.0 + math.exp(-t)),
+                              extra={**card.extra, "default_threshold_rule": rule, "validation_7777": result})
+    new.write(weights_dir() / f"{card.name}.json")
+    print(f"{card.name}: default threshold {new.default_threshold:.6g} (logit {t:.4f})")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", nargs="+", required=True)
     p.add_argument("--n-patches", type=int, default=480)
     p.add_argument("--cache", type=Path, default=Path("runs/val_set_7777.npz"))
     p.add_argument("--out", type=Path)
+    p.add_argument("--set-threshold", type=float, metavar="FRACTION",
+                   help="write into each model's card the threshold at which its dilated mask flags this fraction "
+                        "of the set's clean pixels (the weights are untouched)")
     args = p.parse_args(argv)
     v = build(args.n_patches, args.cache)
     res = {}
     for m in args.models:
         res[m] = evaluate(m, v)
         print(m, json.dumps(res[m]), flush=True)
+        if args.set_threshold:
+            set_card_threshold(m, res[m], args.set_threshold, args.n_patches)
     if args.out:
         args.out.write_text(json.dumps(res, indent=1))
     return 0

@@ -118,12 +118,12 @@ def test_result_write_makes_the_cli_product(tmp_path, rng):
     image[30, 10:20] += 400
     path = tmp_path / "frame.fits"
     fits.PrimaryHDU(image).writeto(path)
-    result = detect_cosmic_rays(image, model="ground", inpaint=True)
+    result = detect_cosmic_rays(image, model="cr-any", inpaint=True)
     written = result.write(tmp_path / "api.cr.fits")
     assert main(["cosmic", str(path), "-o", str(tmp_path / "cli"), "--inpaint", "--no-progress"]) == 0
     with fits.open(written) as api, fits.open(tmp_path / "cli" / "frame.cr.fits") as cli:
         assert [h.name for h in api] == [h.name for h in cli] == ["PRIMARY", "CLEAN", "CRMASK", "CRPROB", "CRLOGIT"]
         np.testing.assert_array_equal(api["CRMASK"].data, cli["CRMASK"].data)
-        assert api[0].header["ACMODEL"] == cli[0].header["ACMODEL"] == "ground"
+        assert api[0].header["ACMODEL"] == cli[0].header["ACMODEL"] == "cr-any"
     with pytest.raises(Exception, match="exists"):
         result.write(written)

@@ -13,11 +13,13 @@ licence). Deterministic: no random numbers.
 Roles:
 
 * ``unseen``: instruments that no shipped model is trained or tuned on; they form the
-  "unseen instrument" part of the cosmic-ray benchmark. Pre-existing sharp outliers of these raw
-  frames (their own cosmic rays, hot pixels) are added to ``mask`` by one rule, the same for every
-  frame: a pixel more than 8 sigma above the local sky (31x31 median) and more than 5 times higher
-  than the 3x3 median around it (a star of FWHM >= 1.5 px keeps its 3x3 median above ~0.3 of its
-  peak; a hit or a hot pixel does not), grown by one pixel. Masked pixels are handed to every detector as known bad and never scored.
+  "unseen instrument" part of the cosmic-ray benchmark. Pre-existing outliers of these raw frames
+  (their own cosmic rays, hot pixels) are added to ``mask`` by one rule, the same for every frame
+  (:data:`OUTLIER_RULE` 2, see ``docs/cr_backgrounds.md``): a pixel more than 5 sigma above the local
+  sky (31x31 median) and more than 5 times higher than the 3x3 median around it (a star of FWHM
+  >= 1.5 px keeps its 3x3 median above ~0.3 of its peak; a hit or a hot pixel does not), sigma being
+  the local noise where it exceeds the frame's; plus thin straight tracks (:func:`_tracks`); grown by
+  one pixel. Masked pixels are handed to every detector as known bad and never scored.
 * ``train``: extra training backgrounds from instruments not in ``../shared/data``.
 
 Never read: the ``eso-midas-testdata`` images and the images of the ``mgefit`` package (reserved
@@ -158,15 +160,60 @@ def _robust_sigma(values):
     return 1.4826 * float(np.median(np.abs(values - np.median(values))))
 
 
+#: Version of the pre-existing-outlier rule (recorded in each unseen frame's meta). 1: sharp pixels above
+#: 8 sigma only; 2: sharp pixels above 5 sigma, plus thin straight tracks (issue 10, step 1); 3: as 2, but a
+#: sharp pixel inside a star (its 5x5 border ring clearly above the sky) is kept: rule 1 and 2 masked the
+#: peaked cores of the CG16 frame's stars, leaving holes whose edges every detector was scored on.
+OUTLIER_RULE = 3
+SHARP_SIGMA = 5.0       # was 8 (rule 1): missed the 5-8 sigma hot pixels of the amateur CG16 frame
+TRACK_SIGMA = 4.0       # track pixels: this far above their 5x5 median
+TRACK_MAX_WIDTH = 0.8   # rms width across a track (px); a 4-px sky line has ~1.2, a 2-px track ~0.6
+TRACK_MIN_ELONGATION = 3.0
+RING_SIGMA = 2.0        # a star: the median of its 5x5 border ring at least this many sigma above the sky
+RING_FRACTION = 0.02    # ... and at least this fraction of the pixel's height
+TRACK_MAX_LENGTH = 25.0  # rms length along (px): longer straight lines are bad rows/columns, left alone
+
+
+def _tracks(height5, sigma, bad):
+    """Thin straight features: connected pixels far above their 5x5 median, long and narrow (rms width
+    across < TRACK_MAX_WIDTH px, length/width > TRACK_MIN_ELONGATION). Stars are round; sky lines and
+    bleed trails wider than ~3 px keep their 5x5 median high."""
+    above = (height5 > TRACK_SIGMA * sigma) & ~bad
+    above[:2] = above[-2:] = False        # the reflect-padded 5x5 median is not a background at the edges
+    above[:, :2] = above[:, -2:] = False
+    labels, n = ndimage.label(above, structure=np.ones((3, 3), bool))
+    out = np.zeros_like(above)
+    for index, sl in enumerate(ndimage.find_objects(labels), start=1):
+        yy, xx = np.nonzero(labels[sl] == index)
+        if yy.size < 4:
+            continue
+        cov = np.cov(np.vstack([yy, xx]).astype(float)) + np.eye(2) / 12.0   # pixel size
+        minor, major = np.sqrt(np.linalg.eigvalsh(cov))
+        if minor < TRACK_MAX_WIDTH and TRACK_MIN_ELONGATION * minor < major < TRACK_MAX_LENGTH:
+            out[sl] |= labels[sl] == index
+    return out
+
+
 def preexisting_outliers(data, bad) -> np.ndarray:
     """Sharp positive outliers already in a frame (its own cosmic rays, hot pixels): see the module notes."""
     filled = np.where(bad, np.median(data[~bad]), data)
     med3 = ndimage.median_filter(filled, size=3, mode="reflect")
+    med5 = ndimage.median_filter(filled, size=5, mode="reflect")
     sky = ndimage.median_filter(filled, size=31, mode="reflect")
-    sigma = max(_robust_sigma((filled - ndimage.median_filter(filled, size=5, mode="reflect"))[~bad]), 1e-12)
+    sigma = max(_robust_sigma((filled - med5)[~bad]), 1e-12)
+    # local noise (never below the frame's): the Poisson noise of a bright galaxy is not the sky's
+    sigma = np.maximum(sigma, 1.4826 * ndimage.median_filter(np.abs(filled - med5), size=15, mode="reflect"))
     height = filled - sky
     # a star of FWHM >= 1.5 px keeps its 3x3 median above ~0.3 of its peak; a hit does not
-    sharp = (height > 8 * sigma) & (height > 5 * np.maximum(med3 - sky, sigma))
+    sharp = (height > SHARP_SIGMA * sigma) & (height > 5 * np.maximum(med3 - sky, sigma))
+    # ... unless it is the peaked core of a star: a hit or a hot pixel leaves its 5x5 border ring at the sky
+    ring = np.ones((5, 5), bool)
+    ring[1:-1, 1:-1] = False
+    ring_level = ndimage.median_filter(filled, footprint=ring, mode="reflect") - sky
+    sharp &= ~((ring_level > RING_SIGMA * sigma) & (ring_level > RING_FRACTION * height))
+    # long tracks keep a high 3x3 median along them, so the test above finds only their ends
+    sharp |= _tracks(filled - med5, sigma, bad)
+    # (rule 2's sigma is local, so the Poisson noise of a bright galaxy or star does not pass as an outlier)
     return ndimage.binary_dilation(sharp, iterations=1) & ~bad
 
 
@@ -189,14 +236,14 @@ def build(cache: Path, out: Path = OUT, names=None) -> list:
         kind, pkg, version, filename, licence = PACKAGES[spec["package"]]
         meta = {k: spec[k] for k in ("role", "instrument", "pixel_scale", "unit", "gain", "read_noise", "note")}
         meta.update(name=name, origin=f"{kind} package {pkg} {version}: {spec['member']}", licence=licence,
-                    header=header, n_preexisting_masked=n_pre, shape=list(data.shape),
+                    header=header, n_preexisting_masked=n_pre, outlier_rule=OUTLIER_RULE, shape=list(data.shape),
                     saturation=spec.get("saturation"))
         path = out / spec["role"] / f"{name}.npz"
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, data=np.where(bad, np.float32(0), data).astype(np.float32), mask=bad,
                             meta=np.array(json.dumps(meta, sort_keys=True, default=str)))
         rows.append(meta)
-        print(f"{path.relative_to(ROOT)}: {data.shape}, {bad.mean():.4f} masked ({n_pre} pre-existing outliers)")
+        print(f"{path}: {data.shape}, {bad.mean():.4f} masked ({n_pre} pre-existing outliers)")
     return rows
 
 

@@ -23,7 +23,7 @@ def add_arguments(p) -> None:
     p.add_argument("--hdu", default=None, help="HDU number (0 or more) or EXTNAME (default: every image HDU)")
     p.add_argument("--model", default="auto",
                    help="model name (see `astroclean models --task cosmic`); default auto: space for HST and other "
-                        "space telescopes (header TELESCOP), ground otherwise; the summary says which")
+                        "space telescopes (header TELESCOP), cr-any otherwise; the summary says which")
     p.add_argument("--threshold", type=float, default=None,
                    help="probability threshold in (0, 1) (default: the model card's, 0.5)")
     p.add_argument("--dilate", type=int, default=None,
@@ -107,6 +107,9 @@ def add_train_parser(tasks):
                          "(stars, crowded, galaxy-dominated) and detector artefacts as negatives")
     cr.add_argument("--spectra", action="store_true",
                     help="with --wide: spectra (sky lines, object traces) join the artefacts drawn as negatives")
+    cr.add_argument("--saturated", action="store_true",
+                    help="a quarter of the patches also get a saturated star, its core masked and the mask grown "
+                         "by 0-2 px (the wing beside it is a negative)")
     cr.add_argument("--dilate", type=int, default=0,
                     help="post-threshold dilation recorded in the card as the model's default (default 0)")
     cr.add_argument("--target-fpr", type=float, default=None,
@@ -151,6 +154,6 @@ def run_train(args) -> int:
         val_patches=args.val_patches, patch_size=args.patch_size, rng=args.seed, data_dir=args.data_dir,
         output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command,
         target_snr=args.target_snr, wide=args.wide, default_dilate=args.dilate, init_from=args.init_from,
-        target_fpr=args.target_fpr, spectra=args.spectra)
+        target_fpr=args.target_fpr, spectra=args.spectra, saturated=args.saturated)
     print(card.summary())
     return 0

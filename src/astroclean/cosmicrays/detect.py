@@ -26,13 +26,13 @@ from astroclean.models.registry import check_model_task
 from astroclean.image import as_image, like_input
 from astroclean.inference import Predictor, normalise
 from astroclean.models import create_model
-from astroclean.cosmicrays.choose import AUTO, choose_model
+from astroclean.cosmicrays.choose import AUTO, GROUND_MODEL, choose_model
 from astroclean.cosmicrays.inpaint import METHODS as FILLS
 from astroclean.cosmicrays.inpaint import fill_masked
 from astroclean.tasks import Result
 from astroclean.cosmicrays.saturated import DEFAULT_HALO, drop_saturation_halo, saturated_pixels
 
-DEFAULT_MODEL = "ground"
+DEFAULT_MODEL = GROUND_MODEL   # what "auto" picks for a ground frame or a bare array
 
 
 @dataclass(frozen=True)
@@ -249,8 +249,8 @@ def detect_cosmic_rays(image, *, mask=None, model: str = AUTO, threshold: float 
         used to fill others. NaN/inf and saturated pixels are added to it.
     model : str
         ``"auto"`` (default): ``"space"`` when the header says a space telescope
-        (``TELESCOP=HST``, ...), else ``"ground"`` (plain arrays have no header: ``ground``);
-        or a model name (``"ground"``, ``"space"``; see ``astroclean models``).
+        (``TELESCOP=HST``, ...), else ``"cr-any"`` (plain arrays have no header: ``cr-any``);
+        or a model name (``"cr-any"``, ``"ground"``, ``"space"``; see ``astroclean models``).
         ``result.meta["model_reason"]`` says why.
     threshold : float in (0, 1), optional
         Probability above which a pixel is flagged; default: the model card's.
@@ -297,7 +297,7 @@ def detect_cosmic_rays(image, *, mask=None, model: str = AUTO, threshold: float 
     if isinstance(image, (str, os.PathLike)):
         image = as_image(image)  # read once: its header chooses the model
     if model in (None, AUTO) and getattr(image, "header", None) is None:
-        chosen, reason = DEFAULT_MODEL, "auto: no header (ground)"
+        chosen, reason = DEFAULT_MODEL, f"auto: no header ({DEFAULT_MODEL})"
     else:
         chosen, reason = choose_model(model, image)
     key = (chosen, str(device))

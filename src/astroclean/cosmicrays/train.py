@@ -88,10 +88,13 @@ class PatchSet:
 #: Settings of the "wide" training sets (version-2 models): PSF FWHM of the simulated fields,
 #: fraction of patches with detector artefacts, fraction of simulated fields.
 WIDE = {"fwhm_range": (0.8, 8.0), "artefact_probability": 0.35, "star_field_fraction": 0.35}
+#: ``--saturated``: a quarter of the patches also get a saturated star whose core is masked, the mask grown
+#: by 0-2 px (issue 10, step 1: the wings beside the masked cores were cr-any's top false positives on CG16).
+SATURATED = {"saturated_star_probability": 0.25, "saturation_grow": 2}
 
 
 def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None, wide: bool = False,
-                          spectra: bool = False) -> PatchSet:
+                          spectra: bool = False, saturated: bool = False) -> PatchSet:
     """Patches from the TRAIN split of every flavour in ``flavours`` (``"ground+crowded"``, ``"all"``), pooled.
 
     ``wide``: also the extra real backgrounds (:func:`~astroclean.cosmicrays.simulate.backgrounds.wide_training_backgrounds`),
@@ -117,6 +120,8 @@ def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None
                 from astroclean.cosmicrays.simulate.artefacts import ARTEFACTS, EXTRA_ARTEFACTS
 
                 options["artefact_pool"] = ARTEFACTS + EXTRA_ARTEFACTS
+        if saturated:
+            options.update(SATURATED)
         sets.append(make_cosmic_ray_set(name, "train", n_patches=n, patch_size=patch_size, rng=rng,
                                         data_dir=data_dir, **options))
     return PatchSet(*(np.concatenate([getattr(s, f) for s in sets])
@@ -133,13 +138,14 @@ def validation_threshold(model, x_val, val, ignore, *, fpr: float, config) -> fl
     return float(1.0 / (1.0 + np.exp(-t)))
 
 
-def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, log, wide=False, spectra=False):
+def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, log, wide=False, spectra=False,
+               saturated=False):
     log(f"simulating {n_patches} training + {val_patches} validation patches ({flavour}, {patch_size} px"
         f"{', wide' if wide else ''})")
     train = make_training_patches(flavour, n_patches=n_patches, patch_size=patch_size, rng=seed, data_dir=data_dir,
-                                  wide=wide, spectra=spectra)
+                                  wide=wide, spectra=spectra, saturated=saturated)
     val = make_training_patches(flavour, n_patches=val_patches, patch_size=patch_size, rng=seed + 1000,
-                                data_dir=data_dir, wide=wide, spectra=spectra)
+                                data_dir=data_dir, wide=wide, spectra=spectra, saturated=saturated)
     return train, val
 
 
@@ -147,7 +153,8 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                            val_patches: int = 300, patch_size: int = 128, rng: int = 0, data_dir=None,
                            output_dir=None, overwrite: bool = False, device=None, command: str = "",
                            log=print, target_snr: float = 0.0, wide: bool = False, default_dilate: int = 0,
-                           init_from: str | None = None, target_fpr: float | None = None, spectra: bool = False):
+                           init_from: str | None = None, target_fpr: float | None = None, spectra: bool = False,
+                           saturated: bool = False):
     """Simulate, train, pick the best validation epoch and (optionally) export weights + card.
 
     The best epoch maximises the TPR at 1e-4 FPR of validation cosmic-ray
@@ -159,7 +166,8 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     ``default_dilate`` is recorded in the card as the post-threshold dilation users get;
     ``init_from`` names a shipped model to warm-start from (its weights, new input channels zero);
     ``target_fpr`` sets the card's default threshold to the one giving that FPR on the validation
-    negatives (pixels outside the injected footprints), instead of 0.5.
+    negatives (pixels outside the injected footprints), instead of 0.5; ``saturated`` adds masked
+    saturated stars (:data:`SATURATED`).
     Returns ``(model, card, history)``.
     """
     if not isinstance(rng, (int, np.integer)):
@@ -167,7 +175,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     seed = int(rng)
     start = time.perf_counter()
     train, val = _make_sets(flavour, n_patches=n_patches, val_patches=val_patches, patch_size=patch_size,
-                            seed=seed, data_dir=data_dir, log=log, wide=wide, spectra=spectra)
+                            seed=seed, data_dir=data_dir, log=log, wide=wide, spectra=spectra, saturated=saturated)
     log(f"simulated in {(time.perf_counter() - start) / 60:.1f} min")
     channels = config.in_channels
     x_train, ig_train = prepare_inputs(train, rng=seed, channels=channels)
@@ -216,6 +224,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                "target": (f"charge core: injected signal >= {target_snr:g} sigma" if target_snr > 0
                           else "injected footprint dilated by 3x3"),
                "default_dilate": int(default_dilate), "wide": bool(wide), "spectra": bool(spectra),
+               "saturated": bool(saturated),
                "init_from": init_from,
                "default_threshold_rule": (f"FPR {target_fpr:g} on the validation negatives" if target_fpr
                                           else "0.5")},

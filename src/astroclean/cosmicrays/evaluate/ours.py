@@ -4,7 +4,7 @@
 probability at or above the model card's threshold (exactly what
 :func:`~astroclean.cosmicrays.detect_cosmic_rays` flags). ``"astroclean:auto"``
 picks the model a user would pick for the instrument: ``"space"`` for the
-space flavour, ``"ground"`` otherwise (the harness calls
+space flavour, ``"cr-any"`` otherwise (the harness calls
 :meth:`AutoAstrocleanDetector.for_flavour`).
 
 A model without trained weights (an architecture variant such as
@@ -33,12 +33,13 @@ import numpy as np
 from astroclean.errors import AstrocleanError, AstrocleanValueError
 from astroclean.models.registry import check_model_task
 from astroclean.image import as_image
+from astroclean.cosmicrays.choose import GROUND_MODEL
 from astroclean.cosmicrays.evaluate.peers import Detector, get_detector, list_detectors, register_detector
 
 __all__ = ["AstrocleanDetector", "AutoAstrocleanDetector", "AUTO_MODELS", "register_ours", "make_ours"]
 
 #: The model ``astroclean:auto`` uses for each benchmark flavour.
-AUTO_MODELS = {"space": "space", "ground": "ground", "crowded": "ground"}
+AUTO_MODELS = {"space": "space", "ground": GROUND_MODEL, "crowded": GROUND_MODEL}
 PREFIX = "astroclean:"
 
 
@@ -167,7 +168,7 @@ class AstrocleanDetector(Detector):
 class AutoAstrocleanDetector(Detector):
     """``astroclean:auto``: the shipped model for the instrument (see :data:`AUTO_MODELS`).
 
-    Called directly (without a flavour) it uses the ``"ground"`` model, as
+    Called directly (without a flavour) it uses the ``"cr-any"`` model, as
     :func:`~astroclean.cosmicrays.detect_cosmic_rays` does by default.
     """
 
@@ -182,8 +183,8 @@ class AutoAstrocleanDetector(Detector):
         self._members = {}
 
     def for_flavour(self, flavour) -> AstrocleanDetector:
-        """The detector for one benchmark flavour (``"ground"`` for an unknown one)."""
-        model = self.models.get(flavour, "ground")
+        """The detector for one benchmark flavour (:data:`GROUND_MODEL` for an unknown one)."""
+        model = self.models.get(flavour, GROUND_MODEL)
         if model not in self._members:
             self._members[model] = AstrocleanDetector(model, name=f"{self.name}[{model}]", **self.options)
         return self._members[model]

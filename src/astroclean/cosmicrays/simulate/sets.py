@@ -125,7 +125,8 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
                         simulated_fraction: float = 0.3, star_field_fraction: float = 0.2,
                         sky_probability: float = 0.5, gain_probability: float = 0.3, library=None,
                         max_bad_fraction: float = 0.5, fwhm_range=None, artefact_probability: float = 0.0,
-                        extra_backgrounds=(), artefact_pool=None) -> CosmicRaySet:
+                        extra_backgrounds=(), artefact_pool=None, saturated_star_probability: float = 0.0,
+                        saturation_grow: int = 0) -> CosmicRaySet:
     """Make ``n_patches`` patches with injected cosmic rays and their truth.
 
     Parameters
@@ -167,6 +168,12 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
         (:func:`~astroclean.cosmicrays.simulate.artefacts.add_artefacts`: bad rows/columns, amplifier steps,
         fringes, persistence, saturated stars with bleed trails, row noise) as negatives before the
         injection; their saturated pixels are masked half of the time.
+    saturated_star_probability : float
+        Probability that a patch also gets a saturated star with its bleed trail whose saturated pixels
+        are always masked, the mask grown by 0 to ``saturation_grow`` pixels (as pipelines grow it, and as
+        the unseen benchmark's frames have it): the steep unmasked wing next to a masked core is a negative.
+    saturation_grow : int
+        Largest growth (pixels, drawn per patch) of those saturation masks.
     artefact_pool : sequence of str, optional
         Kinds of artefact drawn from (default :data:`~astroclean.cosmicrays.simulate.artefacts.ARTEFACTS`).
     extra_backgrounds : sequence of Image
@@ -251,6 +258,17 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
                                                **({} if artefact_pool is None else {"pool": tuple(artefact_pool)}))
             if rng.random() < 0.5:
                 bad = bad | saturated
+        if saturated_star_probability and rng.random() < saturated_star_probability:
+            from scipy import ndimage
+
+            from astroclean.cosmicrays.simulate.artefacts import add_artefacts
+
+            data, saturated, _ = add_artefacts(data, np.sqrt(np.median(var[~bad])) if (~bad).any() else 1.0,
+                                               rng=rng, saturation=sat, kinds=("bleed_star",))
+            grow = int(rng.integers(0, saturation_grow + 1))
+            if grow and saturated.any():
+                saturated = ndimage.binary_dilation(saturated, iterations=grow)
+            bad = bad | saturated
         sigma = np.sqrt(np.where(bad, 1.0, var))
         d = float(_draw(rng, dens))
         signal, truth, peaks, origins, _ = inject_into_arrays(
@@ -271,7 +289,8 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             "snr_range": list(snr_range), "simulated_fraction": simulated_fraction,
             "star_field_fraction": star_field_fraction, "sky_probability": sky_probability,
             "gain_probability": gain_probability, "fwhm_range": None if fwhm_range is None else list(fwhm_range),
-            "artefact_probability": artefact_probability, "library_split_rule": library.meta.get("split_rule", "")
+            "artefact_probability": artefact_probability, "saturated_star_probability": saturated_star_probability,
+            "saturation_grow": saturation_grow, "library_split_rule": library.meta.get("split_rule", "")
             if library is not None else "", "backgrounds": sorted({b.name for b in frames})}
     return CosmicRaySet(**arrays, meta=meta)
 

@@ -69,7 +69,7 @@ def _public_functions():
         if ".train" in info.name or info.name.endswith(".cli") or ".cli." in info.name:
             continue
         module = __import__(info.name, fromlist=["_"])
-        for name, obj in vars(module).items():
+        for name, obj in list(vars(module).items()):
             if name.startswith("_") or getattr(obj, "__module__", None) != info.name:
                 continue
             if inspect.isfunction(obj):

@@ -1,6 +1,6 @@
 """Train the cirrus segmenter (``cirrus-gri``) and the source masker (``cirrus-mask-gri``) on mock cases.
 
-    astroclean train cirrus segment --arch cirrus-unet-mbv2 --minutes 25 --name cirrus-gri
+    astroclean train cirrus segment --arch cirrus-unet-resnet --minutes 30 --name cirrus-gri
     astroclean train cirrus mask --arch cirrus-mask-unet --minutes 7 --name cirrus-mask-gri
     astroclean train cirrus calibrate --name cirrus-gri --threads 2
     (the same with ``python -m astroclean.cirrus.train ...``)
@@ -100,8 +100,19 @@ def _raw_cases(*, n_per_frame, seed, data_dir, cache_dir):
     return raw
 
 
+def _faint_weight(case, faint_weight: float) -> np.ndarray:
+    """Pixel weights that grow from 1 (truth at 26.5 mag/arcsec^2 or brighter) to ``1 + faint_weight`` (truth at the
+    frame's depth): the faint edges of the clouds, which the alert rate counts, weigh more."""
+    w = (~case["ignore"]).astype(np.float32)
+    if faint_weight <= 0:
+        return w
+    depth = float(case["depth"])
+    frac = np.clip((case["sb_r"] - 26.5) / max(depth - 26.5, 0.1), 0.0, 1.0)
+    return w * (1.0 + faint_weight * frac * case["truth"]).astype(np.float32)
+
+
 def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=None, normaliser="cirrus-asinh",
-                         cache_dir=None):
+                         cache_dir=None, faint_weight: float = 0.0):
     from astroclean.cirrus.masking import grow
 
     rng = np.random.default_rng(seed)
@@ -116,23 +127,25 @@ def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=Non
             m = grow(c["source_truth"], int(rng.integers(0, 2)))
             inputs = segmenter_inputs(c["x"], c["noise"], m, normaliser=normaliser)
             target = c["truth"].astype(np.float32)
-            weight = (~c["ignore"]).astype(np.float32)
+            weight = _faint_weight(c, faint_weight)
         cases.append(dict(inputs=inputs, target=target, weight=weight, truth=target))
     return cases
 
 
 def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_per_frame: int = 60,
           batch: int = 8, size: int = 64, lr: float = 3e-3, threads: int = 1, data_dir=None,
-          normaliser: str = "cirrus-asinh", outdir="src/astroclean/weights", command: str = "", cache_dir=None):
+          normaliser: str = "cirrus-asinh", outdir="src/astroclean/weights", command: str = "", cache_dir=None,
+          faint_weight: float = 0.0):
     import torch
 
-    from astroclean.cirrus.nets import ARCHITECTURES, build_cirrus_net
+    from astroclean.cirrus.nets import ARCHITECTURES
+    from astroclean.models.registry import build_architecture
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     t0 = time.time()
     cases = build_training_cases(kind, n_per_frame=n_per_frame, seed=seed, data_dir=data_dir, normaliser=normaliser,
-                                 cache_dir=cache_dir)
+                                 cache_dir=cache_dir, faint_weight=faint_weight)
     cases = [_pad_case(c, size) for c in cases]
     n_val = max(3, len(cases) // 10)
     rng = np.random.default_rng(seed + 1)
@@ -144,8 +157,7 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
     pos_weight = float(np.clip((tot - pos) / max(pos, 1.0), 1.0, 10.0))
     arch_dict = dict(ARCHITECTURES[arch])
     arch_dict["in_channels"] = 4 if kind == "segment" else 3
-    arch_dict["module"] = "astroclean.cirrus.nets"
-    net = build_cirrus_net(arch_dict)
+    net = build_architecture(arch_dict)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     budget = minutes * 60 - (time.time() - t0)
     step, best, best_state, log = 0, np.inf, None, []
@@ -190,9 +202,11 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
                   ", source pixels 0, source mask as 4th channel" if kind == "segment" else ""))}
     outputs = {"kind": "mask", "names": ["cirrus" if kind == "segment" else "source"], "units": ["probability"],
                "activation": "sigmoid"}
-    extra = dict(training_log=log[-5:], steps=step, pos_weight=round(pos_weight, 3))
+    extra = dict(training_log=log[-5:], steps=step, pos_weight=round(pos_weight, 3), window=size, batch=batch,
+                 faint_weight=faint_weight)
     desc = ("cirrus segmentation U-Net (" if kind == "segment" else "source/artefact masking U-Net (") + \
-        f"{arch_dict['encoder']} encoder, widths {list(arch_dict['widths'])}), trained from scratch on mock cirrus"
+        f"shared unet, {arch_dict['encoder']} encoder, widths {list(arch_dict['widths'])}), trained from scratch " \
+        "on mock cirrus"
     card = ModelCard(name=name, task="cirrus", architecture=arch_dict, description=desc, inputs=inputs,
                      outputs=outputs, instruments=("SDSS", "Legacy Survey", "DES", "DECam"),
                      training_data=(f"{n_per_frame} mock clouds (TRAIN setting: slopes 2.5-3.3, anisotropy 1.5-4) per "
@@ -207,26 +221,33 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
 
 
 def calibrate_threshold(name: str, *, n_per_frame: int = 8, seed: int = 500, data_dir=None, weights_dir=None,
-                        threads: int = 1) -> float:
-    """Pick the probability threshold with the best pooled IoU on fresh TRAIN-region mocks; write it in the card.
+                        threads: int = 1, criterion: str = "lowest-near-best", tolerance: float = 0.005) -> float:
+    """Pick the probability threshold on fresh TRAIN-region mocks; write it and the curve in the card.
 
     Only training regions and the training generator setting are used (never the benchmark).
+    ``criterion``: ``"best-iou"`` (the threshold of the best pooled IoU) or ``"lowest-near-best"`` (the
+    lowest threshold whose IoU is within ``tolerance`` of the best: more faint cirrus found, which is what
+    the alert rate counts, for an IoU loss below ``tolerance`` on these mocks).
     """
     import dataclasses
 
     import torch
 
-    from astroclean.models.registry import weights_dir as shipped
-    from astroclean.models.card import ModelCard
-    from astroclean.cirrus.segment import NetworkRunner
+    from astroclean.cirrus.evaluate.metrics import alerts
+    from astroclean.cirrus.segment import load_cirrus_model
     from astroclean.cirrus.simulate.cases import make_cases
+    from astroclean.models.card import ModelCard
+    from astroclean.models.registry import weights_dir as shipped
 
+    if criterion not in ("best-iou", "lowest-near-best"):
+        raise ValueError(f"criterion must be 'best-iou' or 'lowest-near-best', got {criterion!r}")
     torch.set_num_threads(threads)
-    runner = NetworkRunner(name, directory=weights_dir)
+    runner = load_cirrus_model(name, directory=weights_dir)
     normaliser = runner.card.normaliser or "cirrus-asinh"
     cases = make_cases(split="train", n_per_frame=n_per_frame, rng=seed, data_dir=data_dir)
-    levels = np.round(np.arange(0.2, 0.81, 0.05), 2)
+    levels = np.round(np.arange(0.1, 0.81, 0.05), 2)
     tp, fp, fn = np.zeros(len(levels)), np.zeros(len(levels)), np.zeros(len(levels))
+    hit, regions = np.zeros(len(levels)), np.zeros(len(levels))
     for c in cases:
         prob = runner(segmenter_inputs(c["x"], c["noise"], c["source_truth"], normaliser=normaliser))
         valid = ~c["ignore"]
@@ -235,14 +256,25 @@ def calibrate_threshold(name: str, *, n_per_frame: int = 8, seed: int = 500, dat
             tp[i] += (p & c["truth"]).sum()
             fp[i] += (p & ~c["truth"]).sum()
             fn[i] += (~p & c["truth"] & valid).sum()
+            h, n = alerts(p, c["truth"], c["sb_r"], pixel_scale=c["pixel_scale"])
+            hit[i] += h
+            regions[i] += n
     iou = tp / np.maximum(tp + fp + fn, 1)
-    best = float(levels[int(np.argmax(iou))])
+    alert = hit / np.maximum(regions, 1)
+    if criterion == "best-iou":
+        best = float(levels[int(np.argmax(iou))])
+    else:
+        best = float(levels[int(np.flatnonzero(iou >= iou.max() - tolerance)[0])])
     path = Path(weights_dir or shipped()) / f"{name}.json"
     card = ModelCard.read(path)
-    metrics = dict(card.metrics, threshold_calibration={"train-region mocks": len(cases), "seed": seed,
-                                                       "iou_by_threshold": dict(zip(map(str, levels), np.round(iou, 4).tolist()))})
+    metrics = dict(card.metrics, threshold_calibration={
+        "train-region mocks": len(cases), "seed": seed, "criterion": criterion, "tolerance": tolerance,
+        "iou_by_threshold": dict(zip(map(str, levels), np.round(iou, 4).tolist())),
+        "alert_rate_by_threshold": dict(zip(map(str, levels), np.round(alert, 4).tolist()))})
     dataclasses.replace(card, default_threshold=best, metrics=metrics).write(path)
-    print(f"{name}: threshold {best} (IoU {iou.max():.4f} on {len(cases)} train-region mocks)")
+    k = int(np.flatnonzero(levels == best)[0])
+    print(f"{name}: threshold {best} ({criterion}; IoU {iou[k]:.4f}, best {iou.max():.4f}; alert rate {alert[k]:.4f} "
+          f"on {len(cases)} train-region mocks)")
     return best
 
 
@@ -262,6 +294,10 @@ def add_train_arguments(p) -> None:
     p.add_argument("--data-dir", default=None, help="real data folder (default: $ASTROCLEAN_DATA_DIR)")
     p.add_argument("-o", "--outdir", default="src/astroclean/weights")
     p.add_argument("--cache-dir", default=None, help="keep the simulated training cases here between runs")
+    p.add_argument("--criterion", default="lowest-near-best", choices=["lowest-near-best", "best-iou"],
+                   help="calibrate: how the threshold is picked on train-region mocks")
+    p.add_argument("--faint-weight", type=float, default=0.0,
+                   help="extra loss weight of faint truth pixels (0 at 26.5 mag/arcsec^2, this much at the depth)")
 
 
 def run(args, *, command: str = "") -> int:
@@ -270,13 +306,14 @@ def run(args, *, command: str = "") -> int:
 
     warnings.filterwarnings("ignore", module="astropy")
     if args.kind == "calibrate":
-        calibrate_threshold(args.name, data_dir=args.data_dir, threads=args.threads,
+        calibrate_threshold(args.name, data_dir=args.data_dir, threads=args.threads, criterion=args.criterion,
                             weights_dir=None if args.outdir == "src/astroclean/weights" else args.outdir)
         return 0
-    arch = args.arch or ("cirrus-unet-mbv2" if args.kind == "segment" else "cirrus-mask-unet")
+    arch = args.arch or ("cirrus-unet-resnet" if args.kind == "segment" else "cirrus-mask-unet")
     train(args.kind, arch=arch, name=args.name, minutes=args.minutes, seed=args.seed, n_per_frame=args.n_per_frame,
           batch=args.batch, size=args.size, lr=args.lr, threads=args.threads, data_dir=args.data_dir,
-          normaliser=args.normaliser, outdir=args.outdir, command=command, cache_dir=args.cache_dir)
+          normaliser=args.normaliser, outdir=args.outdir, command=command, cache_dir=args.cache_dir,
+          faint_weight=args.faint_weight)
     return 0
 
 

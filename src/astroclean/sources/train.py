@@ -20,7 +20,6 @@ Example
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import asdict, dataclass
 
@@ -35,7 +34,7 @@ from astroclean.sources.masks import DEFAULT_MASK_TABLES, hole_masks
 from astroclean.sources.normalise import normalise_cutouts
 from astroclean.training.export import export_model, training_time_text
 from astroclean.sources.losses import FrozenEncoder, inpainting_loss
-from astroclean.training.loop import _augment, _channels_last
+from astroclean.training.trainer import Trainer, channels_last, dihedral, shuffled_batches
 
 FLUX_DECADES = ((0.01, 0.1), (0.1, 1.0), (1.0, 10.0), (10.0, 100.0))
 BAND_TEXT = {"blue": "70 um", "green": "100 um", "red": "160 um"}
@@ -149,7 +148,7 @@ def evaluate_inpainter(model, data: dict, *, extractor=None, weights=None, batch
     n = len(data["x"])
     with torch.inference_mode():
         for start in range(0, n, batch_size):
-            batch = {k: _channels_last(data[k][start:start + batch_size].to(device)) for k in _KEYS}
+            batch = {k: channels_last(data[k][start:start + batch_size].to(device)) for k in _KEYS}
             output = model(batch["x"], batch["valid"])
             loss, parts = inpainting_loss(output, batch["x"], batch["valid"], batch["target"], known=batch["known"],
                                           image=batch["image"], source=batch["source"], central=batch["central"],
@@ -186,42 +185,30 @@ def train_inpainter(train: dict, val: dict, *, config: SourceTrainConfig = Sourc
     weights = {"flux": config.flux_weight}
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, factor=0.5, patience=config.patience)
-    steps = len(train["x"]) // config.batch_size
-    best, best_state, history, begin = np.inf, None, [], time.perf_counter()
-    for epoch in range(config.epochs):
-        start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(train["x"]), generator=generator)
-        running = 0.0
-        for step in range(steps):
-            idx = order[step * config.batch_size:(step + 1) * config.batch_size]
+
+    def batches(_round):
+        for idx in shuffled_batches(len(train["x"]), config.batch_size, generator):
             batch = _shift({k: train[k][idx] for k in _KEYS}, config.max_shift, generator)
-            batch = dict(zip(_KEYS, _augment(*(batch[k] for k in _KEYS), generator=generator)))
-            batch = {k: _channels_last(v.to(device)) for k, v in batch.items()}
-            loss, _ = _loss(model, batch, extractor, weights)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            running += float(loss.detach())
-        val_loss, terms, ratio = evaluate_inpainter(model, val, extractor=extractor, weights=weights, device=device)
-        scheduler.step(val_loss)
-        seconds = time.perf_counter() - start
-        entry = dict(epoch=epoch + 1, train_loss=running / max(steps, 1), val_loss=val_loss,
-                     val_terms={k: round(v, 5) for k, v in terms.items()},
-                     val_flux_ratio_median=float(np.nanmedian(ratio)), lr=optimiser.param_groups[0]["lr"],
-                     seconds=seconds)
-        history.append(entry)
-        if log is not None:
-            log(f"epoch {epoch + 1}/{config.epochs}: train {entry['train_loss']:.4f} val {val_loss:.4f} "
-                f"flux ratio {entry['val_flux_ratio_median']:.4f} lr {entry['lr']:.1e} ({seconds:.0f} s)")
-        if val_loss < best:
-            best, best_state = val_loss, copy.deepcopy(model.state_dict())
-        elapsed = (time.perf_counter() - begin) / 60
-        if config.time_limit is not None and elapsed + seconds / 60 > config.time_limit:
-            if log is not None and epoch + 1 < config.epochs:
-                log(f"stopping after epoch {epoch + 1}: the next would end past the {config.time_limit} min limit")
-            break
-    model.load_state_dict(best_state)
+            batch = dict(zip(_KEYS, dihedral(*(batch[k] for k in _KEYS), generator=generator)))
+            yield {k: channels_last(v.to(device)) for k, v in batch.items()}
+
+    def validate(net):
+        val_loss, terms, ratio = evaluate_inpainter(net, val, extractor=extractor, weights=weights, device=device)
+        return dict(val_loss=val_loss, val_terms={k: round(v, 5) for k, v in terms.items()},
+                    val_flux_ratio_median=float(np.nanmedian(ratio)))
+
+    def report(entry):
+        log(f"epoch {entry['round']}/{config.epochs}: train {entry['train_loss']:.4f} val {entry['val_loss']:.4f} "
+            f"flux ratio {entry['val_flux_ratio_median']:.4f} lr {entry['lr']:.1e} ({entry['seconds']:.0f} s)")
+
+    trainer = Trainer(model, optimiser, loss=lambda net, batch: _loss(net, batch, extractor, weights)[0],
+                      validate=validate, schedule=scheduler, time_limit=config.time_limit, stop="round",
+                      log=None if log is None else report)
+    trainer.fit(batches, rounds=config.epochs, steps_per_round=len(train["x"]) // config.batch_size)
+    if log is not None and len(trainer.history) < config.epochs:
+        log(f"stopped after epoch {len(trainer.history)}: the next would end past the {config.time_limit} min limit")
+    history = [dict(epoch=h.pop("round"), **{k: v for k, v in h.items() if k not in ("steps", "minutes")})
+               for h in map(dict, trainer.history)]
     return model.cpu().to(memory_format=torch.contiguous_format).eval(), history
 
 

@@ -14,8 +14,6 @@ Example
 
 from __future__ import annotations
 
-import copy
-import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -25,6 +23,7 @@ from astroclean.errors import AstrocleanValueError
 from astroclean.inference.device import select_device
 from astroclean.models.registry import build_architecture
 from astroclean.training.losses import detection_loss
+from astroclean.training.trainer import Trainer, channels_last, dihedral, shuffled_batches
 
 
 @dataclass(frozen=True)
@@ -53,26 +52,10 @@ class TrainConfig:
         return asdict(self)
 
 
-def _augment(x: torch.Tensor, *others: torch.Tensor, generator: torch.Generator):
-    """Random flips and 90-degree rotations, the same for every tensor of a batch item set."""
-    k = int(torch.randint(0, 4, (1,), generator=generator))
-    flip = bool(torch.randint(0, 2, (1,), generator=generator))
-    out = []
-    for t in (x, *others):
-        t = torch.rot90(t, k, dims=(-2, -1))
-        out.append(torch.flip(t, dims=(-1,)) if flip else t)
-    return out
-
-
 def _as_tensor(array, dtype=torch.float32):
     """(N, H, W) -> (N, 1, H, W); (N, C, H, W) stays."""
     t = torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
     return t[:, None] if t.dim() == 3 else t
-
-
-def _channels_last(t):
-    # channels-last convolutions are 2-4x faster on CPU, for training as for inference
-    return t.contiguous(memory_format=torch.channels_last) if t.device.type == "cpu" else t
 
 
 def evaluate_loss(model, x, truth, ignore, *, config: TrainConfig, device) -> tuple[float, np.ndarray]:
@@ -82,7 +65,7 @@ def evaluate_loss(model, x, truth, ignore, *, config: TrainConfig, device) -> tu
     with torch.inference_mode():
         for start in range(0, len(x), config.batch_size * 2):
             sl = slice(start, start + config.batch_size * 2)
-            xb = _channels_last(_as_tensor(x[sl]).to(device))
+            xb = channels_last(_as_tensor(x[sl]).to(device))
             tb = _as_tensor(truth[sl]).to(device)
             ib = None if ignore is None else _as_tensor(ignore[sl], torch.bool).to(device)
             logits = model(xb)
@@ -153,33 +136,26 @@ def train_detector(x_train, truth_train, ignore_train, x_val, truth_val, ignore_
                                                     steps_per_epoch=steps_per_epoch, pct_start=0.15)
     x_t, t_t = _as_tensor(x_train), _as_tensor(truth_train)
     i_t = None if ignore_train is None else _as_tensor(ignore_train, torch.bool)
-    best, best_state, history = -np.inf, None, []
-    for epoch in range(config.epochs):
-        model.train()
-        start = time.perf_counter()
-        order = torch.randperm(len(x_t), generator=generator)
-        total = 0.0
-        for step in range(steps_per_epoch):
-            idx = order[step * config.batch_size:(step + 1) * config.batch_size]
-            tensors = [x_t[idx], t_t[idx]] + ([] if i_t is None else [i_t[idx]])
-            tensors = _augment(*tensors, generator=generator)
-            xb, tb = _channels_last(tensors[0].to(device)), _channels_last(tensors[1].to(device))
-            ib = _channels_last(tensors[2].to(device)) if i_t is not None else None
-            loss = detection_loss(model(xb), tb, ignore=ib, kind=config.loss)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            scheduler.step()
-            total += float(loss.detach())
-        val_loss, probs = evaluate_loss(model, x_val, truth_val, ignore_val, config=config, device=device)
-        score = score_fn(probs) if score_fn is not None else -val_loss
-        entry = dict(epoch=epoch + 1, train_loss=total / steps_per_epoch, val_loss=val_loss, val_score=score,
-                     seconds=time.perf_counter() - start)
-        history.append(entry)
-        if log is not None:
-            log(f"epoch {epoch + 1}/{config.epochs}: train {entry['train_loss']:.4f} val {val_loss:.4f} "
-                f"score {score:.4f} ({entry['seconds']:.0f} s)")
-        if score > best:
-            best, best_state = score, copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)
+
+    def batches(_round):
+        for idx in shuffled_batches(len(x_t), config.batch_size, generator):
+            tensors = dihedral(*([x_t[idx], t_t[idx]] + ([] if i_t is None else [i_t[idx]])), generator=generator)
+            yield [channels_last(t.to(device)) for t in tensors]
+
+    def loss(net, batch):
+        return detection_loss(net(batch[0]), batch[1], ignore=batch[2] if len(batch) > 2 else None, kind=config.loss)
+
+    def validate(net):
+        val_loss, logits = evaluate_loss(net, x_val, truth_val, ignore_val, config=config, device=device)
+        return dict(val_loss=val_loss, val_score=score_fn(logits) if score_fn is not None else -val_loss)
+
+    def report(entry):
+        log(f"epoch {entry['round']}/{config.epochs}: train {entry['train_loss']:.4f} val {entry['val_loss']:.4f} "
+            f"score {entry['val_score']:.4f} ({entry['seconds']:.0f} s)")
+
+    trainer = Trainer(model, optimiser, loss=loss, validate=validate, select="val_score", maximise=True,
+                      schedule=scheduler, log=None if log is None else report)
+    trainer.fit(batches, rounds=config.epochs, steps_per_round=steps_per_epoch)
+    history = [dict(epoch=h["round"], train_loss=h["train_loss"], val_loss=h["val_loss"], val_score=h["val_score"],
+                    seconds=h["seconds"]) for h in trainer.history]
     return model.cpu().to(memory_format=torch.contiguous_format).eval(), history

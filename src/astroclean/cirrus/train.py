@@ -9,7 +9,9 @@ Training cases: mocks from the TRAIN generator setting on the train regions of
 the SDSS, Legacy Survey and DES frames (never the benchmark regions); random
 64x64 windows at the working scale, the 8 dihedral transforms, BCE with a
 positive-class weight plus soft Dice, pixels under the source truth ignored
-(segmenter). One thread by default (the machine is shared).
+(segmenter). The loop is the shared :class:`astroclean.training.trainer.Trainer`
+(AdamW, cosine schedule over the time budget, validation every 100 steps, best
+validation loss kept). One thread by default (the machine is shared).
 """
 
 from __future__ import annotations
@@ -140,6 +142,7 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
 
     from astroclean.cirrus.nets import ARCHITECTURES
     from astroclean.models.registry import build_architecture
+    from astroclean.training.trainer import Trainer, cosine_schedule
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -159,37 +162,29 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
     arch_dict["in_channels"] = 4 if kind == "segment" else 3
     net = build_architecture(arch_dict)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
-    budget = minutes * 60 - (time.time() - t0)
-    step, best, best_state, log = 0, np.inf, None, []
-    tstart = time.time()
+    budget = minutes - (time.time() - t0) / 60
     vxt, vyt, vwt = (torch.from_numpy(a) for a in (vx, vy, vw))
-    while time.time() - tstart < budget:
-        frac = (time.time() - tstart) / budget
-        for g in opt.param_groups:
-            g["lr"] = lr * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
-        net.train()
-        x, y, w = (torch.from_numpy(a) for a in _windows(trn, size, batch, rng))
-        loss = _loss(net(x), y, w, pos_weight)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        step += 1
-        if step % 100 == 0:
-            net.eval()
-            with torch.no_grad():
-                logits = net(vxt)
-                vl = float(_loss(logits, vyt, vwt, pos_weight))
-                pred = (logits > 0).float()
-                inter = float((pred * vyt * vwt).sum())
-                union = float((((pred + vyt) > 0).float() * vwt).sum())
-            iou = inter / max(union, 1)
-            log.append(dict(step=step, minutes=round((time.time() - t0) / 60, 2), val_loss=round(vl, 4), val_iou=round(iou, 4)))
-            print(json.dumps(log[-1]), flush=True)
-            if vl < best:
-                best = vl
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    if best_state is not None:
-        net.load_state_dict(best_state)
+
+    def loss(model, b):
+        return _loss(model(b[0]), b[1], b[2], pos_weight)
+
+    def validate(model):
+        logits = model(vxt)
+        pred = (logits > 0).float()
+        inter = float((pred * vyt * vwt).sum())
+        union = float((((pred + vyt) > 0).float() * vwt).sum())
+        return {"val_loss": round(float(_loss(logits, vyt, vwt, pos_weight)), 4), "val_iou": round(inter / max(union, 1), 4)}
+
+    def batches(_round):
+        while True:
+            yield tuple(torch.from_numpy(a) for a in _windows(trn, size, batch, rng))
+
+    trainer = Trainer(net, opt, loss=loss, validate=validate, schedule=cosine_schedule(), time_limit=budget,
+                      log=lambda entry: print(json.dumps(entry), flush=True))
+    history = trainer.fit(batches, rounds=None, steps_per_round=100)
+    log = [dict(step=h["steps"], minutes=round(h["minutes"] + minutes - budget, 2), val_loss=h["val_loss"],
+                val_iou=h["val_iou"]) for h in history]
+    step = history[-1]["steps"] if history else 0
     minutes_used = (time.time() - t0) / 60
     from astroclean.models.card import ModelCard
     from astroclean.training.export import export_model

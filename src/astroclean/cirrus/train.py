@@ -113,6 +113,46 @@ def _faint_weight(case, faint_weight: float) -> np.ndarray:
     return w * (1.0 + faint_weight * frac * case["truth"]).astype(np.float32)
 
 
+def patch_discriminator(in_channels: int, width: int = 16):
+    """A small PatchGAN critic (Isola et al. 2017): (image channels + mask) -> a logit per 8x8-pixel patch."""
+    from torch import nn
+
+    return nn.Sequential(nn.Conv2d(in_channels + 1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+                         nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.BatchNorm2d(2 * width),
+                         nn.LeakyReLU(0.2), nn.Conv2d(2 * width, 4 * width, 4, stride=2, padding=1),
+                         nn.BatchNorm2d(4 * width), nn.LeakyReLU(0.2), nn.Conv2d(4 * width, 1, 3, padding=1))
+
+
+def adversarial_loss(supervised, in_channels: int, *, weight: float, lr: float):
+    """Wrap ``supervised(logits, target, weight)`` with the conditional-adversarial term of the reference masker.
+
+    Each call first updates the critic on (input, true mask) vs (input, predicted mask), then returns the
+    supervised loss plus ``weight`` times the generator's adversarial loss (the critic fooled).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    critic = patch_discriminator(in_channels)
+    opt = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.999))
+
+    def loss(model, b):
+        x, y, w = b
+        logits = model(x)
+        fake = torch.sigmoid(logits)
+        critic.train()
+        real_out, fake_out = critic(torch.cat([x, y], 1)), critic(torch.cat([x, fake.detach()], 1))
+        d_loss = (F.binary_cross_entropy_with_logits(real_out, torch.ones_like(real_out))
+                  + F.binary_cross_entropy_with_logits(fake_out, torch.zeros_like(fake_out))) / 2
+        opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt.step()
+        gen_out = critic(torch.cat([x, fake], 1))
+        g_adv = F.binary_cross_entropy_with_logits(gen_out, torch.ones_like(gen_out))
+        return supervised(logits, y, w) + weight * g_adv
+
+    return loss
+
+
 def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=None, normaliser="cirrus-asinh",
                          cache_dir=None, faint_weight: float = 0.0):
     from astroclean.cirrus.masking import grow
@@ -137,7 +177,7 @@ def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=Non
 def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_per_frame: int = 60,
           batch: int = 8, size: int = 64, lr: float = 3e-3, threads: int = 1, data_dir=None,
           normaliser: str = "cirrus-asinh", outdir="src/astroclean/weights", command: str = "", cache_dir=None,
-          faint_weight: float = 0.0):
+          faint_weight: float = 0.0, adversarial: float = 0.0):
     import torch
 
     from astroclean.cirrus.nets import ARCHITECTURES
@@ -167,6 +207,10 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
 
     def loss(model, b):
         return _loss(model(b[0]), b[1], b[2], pos_weight)
+
+    if adversarial > 0:
+        loss = adversarial_loss(lambda logits, y, w: _loss(logits, y, w, pos_weight), arch_dict["in_channels"],
+                                weight=adversarial, lr=lr / 10)
 
     def validate(model):
         logits = model(vxt)
@@ -198,7 +242,7 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
     outputs = {"kind": "mask", "names": ["cirrus" if kind == "segment" else "source"], "units": ["probability"],
                "activation": "sigmoid"}
     extra = dict(training_log=log[-5:], steps=step, pos_weight=round(pos_weight, 3), window=size, batch=batch,
-                 faint_weight=faint_weight)
+                 faint_weight=faint_weight, adversarial=adversarial)
     desc = ("cirrus segmentation U-Net (" if kind == "segment" else "source/artefact masking U-Net (") + \
         f"shared unet, {arch_dict['encoder']} encoder, widths {list(arch_dict['widths'])}), trained from scratch " \
         "on mock cirrus"
@@ -291,6 +335,8 @@ def add_train_arguments(p) -> None:
     p.add_argument("--cache-dir", default=None, help="keep the simulated training cases here between runs")
     p.add_argument("--criterion", default="lowest-near-best", choices=["lowest-near-best", "best-iou"],
                    help="calibrate: how the threshold is picked on train-region mocks")
+    p.add_argument("--adversarial", type=float, default=0.0,
+                   help="weight of the conditional-adversarial (PatchGAN critic) term; 0: supervised loss only")
     p.add_argument("--faint-weight", type=float, default=0.0,
                    help="extra loss weight of faint truth pixels (0 at 26.5 mag/arcsec^2, this much at the depth)")
 
@@ -308,7 +354,7 @@ def run(args, *, command: str = "") -> int:
     train(args.kind, arch=arch, name=args.name, minutes=args.minutes, seed=args.seed, n_per_frame=args.n_per_frame,
           batch=args.batch, size=args.size, lr=args.lr, threads=args.threads, data_dir=args.data_dir,
           normaliser=args.normaliser, outdir=args.outdir, command=command, cache_dir=args.cache_dir,
-          faint_weight=args.faint_weight)
+          faint_weight=args.faint_weight, adversarial=args.adversarial)
     return 0
 
 

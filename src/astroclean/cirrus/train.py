@@ -79,6 +79,8 @@ def _loss(logits, target, weight, pos_weight):
 
     w = weight * (1 + (pos_weight - 1) * target)
     bce = (F.binary_cross_entropy_with_logits(logits, target, reduction="none") * w).sum() / w.sum().clamp(min=1)
+    # soft Dice on weighted maps; with weights in {0, 1} (the default) the usual masked Dice. With
+    # --faint-weight the weights exceed 1 and multiply both maps, so this term can go below 0.
     p = torch.sigmoid(logits) * weight
     t = target * weight
     dice = 1 - (2 * (p * t).sum() + 1) / (p.sum() + t.sum() + 1)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from astroclean.errors import AstrocleanFileError, AstrocleanValueError
-from astroclean.image import ImageStack, as_image
+from astroclean.image import ImageStack
 
 __all__ = ["as_cirrus_stack", "model_planes"]
 
@@ -108,8 +108,7 @@ def _from_arrays(arrays, *, bands, expected_bands):
     if len(bands) != len(arrays):
         raise AstrocleanValueError(f"{len(arrays)} bands given but {len(bands)} band names ({tuple(bands)}); "
                                    "give one name per band")
-    images = [as_image(a, name=n) for a, n in zip(arrays, names)]
-    return ImageStack.from_images(images, bands=tuple(bands))
+    return ImageStack.from_images(arrays, bands=tuple(bands))    # from_images checks each band (as_image)
 
 
 def model_planes(stack: ImageStack, n_bands: int = 3):
@@ -158,7 +157,10 @@ def as_cirrus_stack(stack, *, bands=None, zeropoint=None, pixel_scale=None, n_ba
             "pass one file per band (e.g. field_g.fits field_r.fits field_i.fits), or one cube"
             + ("; for a single band use single_band=True (CLI: --single-band)" if n == 1 else ""))
     names = tuple(nm or b for nm, b in zip(stack.names, stack.bands))
-    data = np.where(stack.mask | ~np.isfinite(stack.data), np.float32(np.nan), stack.data).astype(np.float32)
+    bad = stack.mask | ~np.isfinite(stack.data)     # the floor's mask holds the non-finite pixels already
+    data = stack.data.astype(np.float32, copy=False)
+    if bad.any() and not np.isnan(data[bad]).all():
+        data = np.where(bad, np.float32(np.nan), data)
     for b, name in enumerate(names):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -185,5 +187,5 @@ def as_cirrus_stack(stack, *, bands=None, zeropoint=None, pixel_scale=None, n_ba
     if scale is None or not np.isfinite(scale) or scale <= 0:
         raise AstrocleanValueError("unknown pixel scale: no celestial WCS in the header; pass pixel_scale=... "
                                    "(arcsec per pixel; CLI: --pixel-scale)")
-    return stack.replace(data=data, mask=~np.isfinite(data), zeropoints=tuple(float(z) for z in zps),
+    return stack.replace(data=data, mask=bad, zeropoints=tuple(float(z) for z in zps),
                          pixel_scale=float(scale), names=names, meta={**stack.meta, "single_band": n == 1})

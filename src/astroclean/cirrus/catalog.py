@@ -44,18 +44,6 @@ MAD_TO_SIGMA = 1.4826
 P_THRESHOLD = 0.01
 
 
-def _pixel_scale_from_wcs(wcs):
-    if wcs is None:
-        return None
-    try:
-        from astropy.wcs.utils import proj_plane_pixel_scales
-
-        scales = proj_plane_pixel_scales(wcs.celestial) * 3600.0
-        return float(np.sqrt(scales[0] * scales[1]))
-    except Exception:  # noqa: BLE001 - a WCS without a celestial part gives no scale
-        return None
-
-
 def as_band_set(stack, *, bands=None, zeropoints=None, pixel_scale=None, wcs=None, mask=None) -> ImageStack:
     """Validate ``stack`` (an ImageStack or a (band, y, x) array) for the catalogue; an :class:`~astroclean.image.ImageStack`.
 
@@ -94,7 +82,9 @@ def as_band_set(stack, *, bands=None, zeropoints=None, pixel_scale=None, wcs=Non
                                    "zeropoints=(...) with one magnitude per band (22.5 for nanomaggies)")
     zeropoints = tuple(float(z) for z in zeropoints)
     if pixel_scale is None:
-        pixel_scale = _pixel_scale_from_wcs(wcs)
+        from astroclean.photometry import pixel_scale_arcsec
+
+        pixel_scale = pixel_scale_arcsec(wcs)
     if pixel_scale is None or not np.isfinite(pixel_scale) or pixel_scale <= 0:
         raise AstrocleanValueError(f"no pixel scale (got {pixel_scale}) and none in a WCS; pass pixel_scale=<arcsec per "
                                    "pixel> (SDSS: 0.396)")

@@ -111,21 +111,16 @@ def load_sdss_background(path=None) -> ImageStack:
     Poisson noise of injected light) is kept in ``ImageStack``-free form by
     :func:`counts_per_unit`.
     """
-    from astropy.io import fits
-    from astropy.wcs import WCS
+    from astroclean.io.bands import read_bands
 
     folder = data_dir(path) / "optical" / "sdss_gri"
-    planes, wcs = [], None
-    for band, name in SDSS_FILES.items():
-        file = folder / name
+    files = [folder / name for name in SDSS_FILES.values()]
+    for file in files:
         if not file.exists():
             raise AstrocleanFileError(f"{file} not found; pass --data-dir (or set ASTROCLEAN_DATA_DIR) to the folder "
                                       "holding optical/sdss_gri")
-        with fits.open(file) as hdul:
-            planes.append(np.asarray(hdul[0].data, dtype=np.float32))
-            if wcs is None:
-                wcs = WCS(hdul[0].header, naxis=2)
-    data = np.stack(planes)
+    stack = read_bands(files, bands=tuple(SDSS_FILES))
+    data, wcs = stack.data, stack.wcs
     scale = float(np.sqrt(abs(np.linalg.det(wcs.pixel_scale_matrix))) * 3600.0)
     zp = 22.5 - 5.0 * np.log10(scale / SDSS_NATIVE_SCALE)
     return ImageStack(data=data, mask=~np.isfinite(data), bands=("g", "r", "i"), zeropoints=(zp, zp, zp),

@@ -10,7 +10,8 @@ from astropy.table import QTable
 from astroclean.cirrus.catalog import extract_filaments
 from astroclean.cirrus.colours import criterion, gaussian_colour, linear_colour, measure_colours, write_catalogue
 from astroclean.cirrus.inversion import fit_colour_range
-from astroclean.cirrus.simulate.squares import BandSet, gaussian_background, inject_squares
+from astroclean.cirrus.simulate.squares import gaussian_background, inject_squares
+from astroclean.image import ImageStack
 from astroclean.errors import AstrocleanValueError
 
 KW = dict(bands=("g", "r", "i"), zeropoints=(22.5, 22.5, 22.5), pixel_scale=1.0)
@@ -109,7 +110,7 @@ def test_writers_round_trip(tmp_path, rng):
 
 
 def test_inject_squares_truth_recovered_without_sky_noise():
-    bg = BandSet(data=np.zeros((3, 300, 300), np.float32), mask=np.zeros((3, 300, 300), bool), bands=("g", "r", "i"),
+    bg = ImageStack(data=np.zeros((3, 300, 300), np.float32), mask=np.zeros((3, 300, 300), bool), bands=("g", "r", "i"),
                  zeropoints=(22.5,) * 3, pixel_scale=0.4)
     mock, cirrus, truth = inject_squares(bg, "S1", n_squares=3, rng=2, sb_range=(24, 25), area_range=(2e3, 5e3))
     assert len(truth) >= 1 and truth["g_r"].unit == u.mag and cirrus.sum() == (truth["side"] ** 2).sum()
@@ -123,7 +124,7 @@ def test_inject_squares_truth_recovered_without_sky_noise():
 
 
 def test_structure_scale_keeps_binned_dynamic_range():
-    bg = BandSet(data=np.zeros((3, 300, 300), np.float32), mask=np.zeros((3, 300, 300), bool), bands=("g", "r", "i"),
+    bg = ImageStack(data=np.zeros((3, 300, 300), np.float32), mask=np.zeros((3, 300, 300), bool), bands=("g", "r", "i"),
                  zeropoints=(22.5,) * 3, pixel_scale=0.4)
     spreads = []
     for scale in (0.0, 20.0):

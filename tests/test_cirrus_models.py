@@ -2,24 +2,34 @@ import numpy as np
 import pytest
 import torch
 
-from astroclean.cirrus.nets import ARCHITECTURES, CirrusUNet, build_cirrus_net
-from astroclean.cirrus.segment import NetworkRunner, tiled
+from astroclean.cirrus.nets import ARCHITECTURES
+from astroclean.cirrus.segment import load_cirrus_model
 from astroclean.errors import AstrocleanValueError
+from astroclean.models.registry import build_architecture
+from astroclean.models.unet import UNet
 
 
 @pytest.mark.parametrize("encoder", ["mobilenetv2", "resnet"])
 def test_encoders_keep_the_shape(encoder):
-    net = CirrusUNet(4, 1, encoder=encoder, widths=(4, 8, 8)).eval()
+    net = UNet(4, 1, encoder=encoder, widths=(4, 8, 8), upsample="bilinear").eval()
     with torch.no_grad():
         assert net(torch.zeros(2, 4, 29, 35)).shape == (2, 1, 29, 35)
 
 
-def test_registered_architectures_build():
+def test_cirrus_presets_are_the_shared_unet():
     for name, arch in ARCHITECTURES.items():
-        net = build_cirrus_net(arch)
-        assert net.multiple >= 4, name
+        net = build_architecture(arch)
+        assert isinstance(net, UNet) and net.multiple >= 4, name
     with pytest.raises(AstrocleanValueError, match="encoder"):
-        CirrusUNet(encoder="vgg")
+        UNet(encoder="vgg")
+
+
+def test_shipped_cirrus_models_load_through_the_registry():
+    from astroclean.models import create_model
+
+    for name in ("cirrus-gri", "cirrus-mask-gri"):
+        net = create_model(name)
+        assert isinstance(net, UNet) and net.card.task == "cirrus"
 
 
 def export_tiny(directory, name, in_channels, seed=0):
@@ -28,7 +38,7 @@ def export_tiny(directory, name, in_channels, seed=0):
 
     torch.manual_seed(seed)
     arch = dict(ARCHITECTURES["cirrus-unet-tiny"], in_channels=in_channels)
-    net = build_cirrus_net(arch)
+    net = build_architecture(arch)
     for m in net.modules():       # non-trivial BatchNorm statistics, so folding is exercised
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.1, 0.1)
@@ -40,7 +50,7 @@ def export_tiny(directory, name, in_channels, seed=0):
 
 def test_round_trip_through_safetensors(tmp_path):
     net = export_tiny(tmp_path, "tiny-seg", 4)
-    runner = NetworkRunner("tiny-seg", directory=tmp_path, tile=32, halo=32)
+    runner = load_cirrus_model("tiny-seg", directory=tmp_path, tile=32, halo=32)
     x = np.random.default_rng(0).normal(size=(4, 40, 52)).astype("f4")
     padded = np.pad(x, ((0, 0), (32, 32), (32, 32)), mode="symmetric")
     with torch.no_grad():
@@ -50,14 +60,9 @@ def test_round_trip_through_safetensors(tmp_path):
 
 def test_tiled_equals_whole_image_and_covers_every_pixel(tmp_path):
     export_tiny(tmp_path, "tiny-tile", 3)
-    whole = NetworkRunner("tiny-tile", directory=tmp_path, tile=256, halo=32)
-    tiles = NetworkRunner("tiny-tile", directory=tmp_path, tile=16, halo=32)
+    whole = load_cirrus_model("tiny-tile", directory=tmp_path, tile=256, halo=32)
+    tiles = load_cirrus_model("tiny-tile", directory=tmp_path, tile=16, halo=32)
     x = np.random.default_rng(1).normal(size=(3, 61, 45)).astype("f4")
     a, b = whole(x), tiles(x)
     assert a.shape == b.shape == (61, 45) and np.isfinite(b).all()
     assert np.allclose(a, b, atol=1e-4)
-
-
-def test_tiled_helper_identity():
-    x = np.random.default_rng(0).normal(size=(2, 37, 53)).astype("f4")
-    assert np.array_equal(tiled(lambda b: b, x, tile=16, halo=8), x)

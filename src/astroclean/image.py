@@ -482,8 +482,10 @@ class ImageStack:
         if len(shapes) != 1:
             raise AstrocleanValueError(f"bands of different shapes {sorted(shapes)} cannot be stacked as they are; "
                                        "read them with astroclean.io.read_bands, which reprojects through the WCS")
-        data = np.stack([im.data.astype(np.float32) for im in images])
-        mask = np.stack([im.mask for im in images])
+        data = np.empty((len(images),) + images[0].shape, np.float32)   # one copy, not a float32 copy then a stack
+        mask = np.empty(data.shape, bool)
+        for k, im in enumerate(images):
+            data[k], mask[k] = im.data, im.mask
         variance = (np.stack([im.variance for im in images]).astype(np.float32)
                     if all(im.variance is not None for im in images) else None)
         wcs = wcs if wcs is not None else images[0].wcs

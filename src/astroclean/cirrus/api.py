@@ -16,11 +16,11 @@ import time
 import numpy as np
 
 from astroclean.errors import AstrocleanValueError
-from astroclean.cirrus.inputs import as_cirrus_stack
+from astroclean.cirrus.inputs import as_cirrus_stack, model_planes
 from astroclean.cirrus.masking import classical_mask
 from astroclean.cirrus.preprocess import bin_stack, box_depth, sky_noise, unbin, working_factor
 from astroclean.cirrus.result import CirrusResult
-from astroclean.cirrus.segment import CLASSICAL, NetworkRunner
+from astroclean.cirrus.segment import CLASSICAL, load_cirrus_model
 from astroclean.cirrus.stars import fit_bright_stars, find_bright_stars
 from astroclean.cirrus.train import masker_inputs, segmenter_inputs
 
@@ -54,9 +54,9 @@ class CirrusSegmenter:
     def __init__(self, *, model: str = DEFAULT_MODEL, masker: str = DEFAULT_MASKER, threshold: float | None = None,
                  star_limit: float | None = 1000.0, star_radius: float = 60.0, max_stars: int = 10, tile: int = 512,
                  device=None, weights_dir=None):
-        self.runner = NetworkRunner(model, tile=tile, device=device, directory=weights_dir)
-        self.masker = None if masker == CLASSICAL else NetworkRunner(masker, tile=tile, device=device,
-                                                                      directory=weights_dir)
+        self.runner = load_cirrus_model(model, tile=tile, device=device, directory=weights_dir)
+        self.masker = None if masker == CLASSICAL else load_cirrus_model(masker, tile=tile, device=device,
+                                                                          directory=weights_dir)
         self.masker_name = masker
         self.threshold = float(self.runner.card.default_threshold if threshold is None else threshold)
         if not 0 < self.threshold < 1:
@@ -113,7 +113,8 @@ class CirrusSegmenter:
             start[0] = now
 
         s = as_cirrus_stack(stack, bands=bands, zeropoint=zeropoint, pixel_scale=pixel_scale, single_band=single_band)
-        data = s.data
+        data, s_bands, s_zeropoints, s_headers = model_planes(s)
+        input_data = data
         shape = data.shape[1:]
         k = working_factor(s.pixel_scale)
         if subtract_sky:
@@ -148,28 +149,28 @@ class CirrusSegmenter:
         for m in (srcmask | cirrus_b, srcmask, np.zeros_like(srcmask)):
             if (~m).sum() >= 16:
                 depth, _ = box_depth(x[1], m, pixel_scale=s.pixel_scale * k, unit_scale=s.pixel_scale,
-                                     zeropoint=s.zeropoints[1])
+                                     zeropoint=s_zeropoints[1])
                 if np.isfinite(depth):
                     break
         probability = unbin(prob, k, shape).astype(np.float32)
         source_mask = unbin(srcmask, k, shape)
         cirrus = unbin(cirrus_b, k, shape)
-        nan = ~np.all(np.isfinite(s.data), axis=0)
+        nan = ~np.all(np.isfinite(input_data), axis=0)
         probability = np.where(nan, np.nan, probability).astype(np.float32)
         cirrus &= ~nan
-        cleaned = (s.data - star_model).astype(np.float32)
-        digest = hashlib.sha256(np.ascontiguousarray(s.data).tobytes()).hexdigest()
+        cleaned = (input_data - star_model).astype(np.float32)
+        digest = hashlib.sha256(np.ascontiguousarray(input_data).tobytes()).hexdigest()
         lap("outputs")
         self.last_timings = clock
-        provenance = dict(task="cirrus", model=self.runner.name, model_sha256=self.runner.sha256,
+        provenance = dict(task="cirrus", model=self.runner.card.name, model_sha256=self.runner.card.sha256,
                           masker=self.masker_name, threshold=self.threshold, star_limit=self.star_limit,
-                          star_radius=self.star_radius, n_stars=len(stars), bin=k, bands=",".join(s.bands),
-                          zeropoints=",".join(f"{z:.3f}" for z in s.zeropoints), pixel_scale=round(s.pixel_scale, 5),
+                          star_radius=self.star_radius, n_stars=len(stars), bin=k, bands=",".join(s_bands),
+                          zeropoints=",".join(f"{z:.3f}" for z in s_zeropoints), pixel_scale=round(s.pixel_scale, 5),
                           depth_r=round(depth, 3) if np.isfinite(depth) else None, input_sha256=digest, seconds=round(time.time() - t0, 2))
         return CirrusResult(cirrus=cirrus, probability=probability, source_mask=source_mask, star_model=star_model,
-                            cleaned=cleaned, bands=s.bands, zeropoints=s.zeropoints, pixel_scale=s.pixel_scale,
-                            threshold=self.threshold, depth=float(depth), stars=tuple(stars), model=self.runner.name,
-                            wcs=s.wcs, headers=s.headers, provenance=provenance)
+                            cleaned=cleaned, bands=s_bands, zeropoints=s_zeropoints, pixel_scale=s.pixel_scale,
+                            threshold=self.threshold, depth=float(depth), stars=tuple(stars), model=self.runner.card.name,
+                            wcs=s.wcs, headers=s_headers, provenance=provenance)
 
 
 def segment_cirrus(stack, *, zeropoint=None, model: str = DEFAULT_MODEL, masker: str = DEFAULT_MASKER,

@@ -50,10 +50,10 @@ def field_files(path, *, exists=lambda p: Path(p).is_file()):
 
 
 def _is_cube(path) -> bool:
-    from astropy.io import fits
+    """Whether the file holds a cube (several planes), from the headers (``astroclean.io.read.list_images``)."""
+    from astroclean.io.read import list_images
 
-    with fits.open(path) as hdul:
-        return any(h.header.get("NAXIS") == 3 for h in hdul)
+    return any(plane is not None for _, _, plane in list_images(path))
 
 
 @dataclass(frozen=True)

@@ -36,58 +36,23 @@ from astropy.table import QTable
 from scipy import ndimage, stats
 
 from astroclean.errors import AstrocleanValueError
+from astroclean.image import ImageStack
 
-__all__ = ["extract_filaments", "Filaments", "BandSet", "as_band_set", "rebin_factor"]
+__all__ = ["extract_filaments", "Filaments", "as_band_set", "rebin_factor"]
 
 MAD_TO_SIGMA = 1.4826
 P_THRESHOLD = 0.01
 
 
-@dataclass(frozen=True)
-class BandSet:
-    """The bands as this module needs them (a stand-in for the floor's ImageStack).
-
-    ``data`` (band, y, x) float, ``mask`` (band, y, x) bool (True = bad),
-    ``bands`` names, ``zeropoints`` (magnitude of one data unit per pixel),
-    ``pixel_scale`` (arcsec), ``wcs`` (or None).
-    """
-
-    # TODO(floor): replace by astroclean.image.ImageStack once it lands; as_band_set already accepts it.
-    data: np.ndarray
-    mask: np.ndarray
-    bands: tuple
-    zeropoints: tuple
-    pixel_scale: float
-    wcs: object = None
-
-    @property
-    def shape(self):
-        return self.data.shape[1:]
-
-
-def _pixel_scale_from_wcs(wcs):
-    if wcs is None:
-        return None
-    try:
-        from astropy.wcs.utils import proj_plane_pixel_scales
-
-        scales = proj_plane_pixel_scales(wcs.celestial) * 3600.0
-        return float(np.sqrt(scales[0] * scales[1]))
-    except Exception:  # noqa: BLE001 - a WCS without a celestial part gives no scale
-        return None
-
-
-def as_band_set(stack, *, bands=None, zeropoints=None, pixel_scale=None, wcs=None, mask=None) -> BandSet:
-    """Validate ``stack`` (an ImageStack or a (band, y, x) array) and return a :class:`BandSet`.
+def as_band_set(stack, *, bands=None, zeropoints=None, pixel_scale=None, wcs=None, mask=None) -> ImageStack:
+    """Validate ``stack`` (an ImageStack or a (band, y, x) array) for the catalogue; an :class:`~astroclean.image.ImageStack`.
 
     Keyword values override those of an ImageStack. Raises a clear error for
     fewer than two bands, a band without a zero point, no pixel scale (neither
     given nor in the WCS), or a mask of another shape. Inputs are not modified.
     """
-    if isinstance(stack, BandSet) and bands is None and zeropoints is None and pixel_scale is None and mask is None:
-        return stack
     src_mask = None
-    if hasattr(stack, "data") and hasattr(stack, "bands"):  # ImageStack (or BandSet) duck type
+    if hasattr(stack, "data") and hasattr(stack, "bands"):  # ImageStack (duck type)
         data = np.asarray(stack.data)
         bands = tuple(bands if bands is not None else stack.bands)
         zeropoints = zeropoints if zeropoints is not None else getattr(stack, "zeropoints", None)
@@ -117,7 +82,9 @@ def as_band_set(stack, *, bands=None, zeropoints=None, pixel_scale=None, wcs=Non
                                    "zeropoints=(...) with one magnitude per band (22.5 for nanomaggies)")
     zeropoints = tuple(float(z) for z in zeropoints)
     if pixel_scale is None:
-        pixel_scale = _pixel_scale_from_wcs(wcs)
+        from astroclean.photometry import pixel_scale_arcsec
+
+        pixel_scale = pixel_scale_arcsec(wcs)
     if pixel_scale is None or not np.isfinite(pixel_scale) or pixel_scale <= 0:
         raise AstrocleanValueError(f"no pixel scale (got {pixel_scale}) and none in a WCS; pass pixel_scale=<arcsec per "
                                    "pixel> (SDSS: 0.396)")
@@ -132,7 +99,8 @@ def as_band_set(stack, *, bands=None, zeropoints=None, pixel_scale=None, wcs=Non
             raise AstrocleanValueError(f"mask has shape {extra.shape}, the bands {data.shape}; pass a (y, x) or "
                                        "(band, y, x) boolean mask of the bands' grid")
         full_mask = full_mask | extra
-    return BandSet(data=data, mask=full_mask, bands=bands, zeropoints=zeropoints, pixel_scale=float(pixel_scale), wcs=wcs)
+    return ImageStack(data=data, mask=full_mask, bands=bands, zeropoints=zeropoints, pixel_scale=float(pixel_scale),
+                      wcs=wcs)
 
 
 def rebin_factor(pixel_scale: float, bin_arcsec: float) -> int:
@@ -152,7 +120,7 @@ def _block_sum(a: np.ndarray, f: int) -> np.ndarray:
     return np.add.reduceat(cols, np.arange(0, ny * f, f), axis=0)
 
 
-def _rebin(bandset: BandSet, cirrus: np.ndarray, f: int, source_mask=None):
+def _rebin(bandset: ImageStack, cirrus: np.ndarray, f: int, source_mask=None):
     ny, nx = (s // f for s in cirrus.shape)
     if ny == 0 or nx == 0:
         raise AstrocleanValueError(f"the image ({cirrus.shape}) is smaller than one {f}x{f} bin; use a smaller "
@@ -335,8 +303,8 @@ def extract_filaments(cirrus, stack, *, bin_arcsec: float = 6.0, bands=None, zer
                                        f"{cirrus.dtype}; threshold a probability map first (e.g. probability >= 0.5)")
         cirrus = cirrus.astype(bool)
     bandset = as_band_set(stack, bands=bands, zeropoints=zeropoints, pixel_scale=pixel_scale, wcs=wcs, mask=mask)
-    if bandset.shape != cirrus.shape:
-        raise AstrocleanValueError(f"the segmentation ({cirrus.shape}) and the bands ({bandset.shape}) are on "
+    if bandset.data.shape[1:] != cirrus.shape:
+        raise AstrocleanValueError(f"the segmentation ({cirrus.shape}) and the bands ({bandset.data.shape[1:]}) are on "
                                    "different grids; reproject the bands to the segmentation's grid "
                                    "(astroclean.io.read_bands) or segment the same stack")
     if source_mask is not None and np.shape(source_mask) != cirrus.shape:

@@ -1,11 +1,12 @@
-"""Assemble and validate the multi-band input of the cirrus task.
+"""Assemble and validate the multi-band input of the cirrus task, as the floor's ``ImageStack``.
 
-Accepts an ``ImageStack`` (floor), a (band, y, x) array, a list of 2-D arrays
-or ``Image`` objects, or FITS paths (one band per file, or one cube). Every
-problem raises :class:`~astroclean.errors.AstrocleanValueError` naming the band,
-the problem and the fix, before anything is computed or written.
-
-TODO(floor): file reading moves to ``astroclean.io.read_bands`` once it lands.
+Accepts an ``ImageStack``, a (band, y, x) array, a list of 2-D arrays or ``Image`` objects, or
+FITS paths (one band per file, or one cube). Files are read by the floor
+(:func:`astroclean.io.read_bands`: band names, zero points, reprojection through the WCS); what is
+cirrus-specific stays here: the g, r, i default names, the checks the task needs (integer data,
+constant bands, a zero point and a pixel scale for every band) and their messages. Every problem
+raises :class:`~astroclean.errors.AstrocleanValueError` naming the band, the problem and the fix,
+before anything is computed or written.
 
 Example
 -------
@@ -18,142 +19,115 @@ Example
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from astroclean.errors import AstrocleanFileError, AstrocleanValueError
+from astroclean.image import ImageStack
 
-__all__ = ["CirrusStack", "as_cirrus_stack", "read_band_files"]
+__all__ = ["as_cirrus_stack", "model_planes"]
 
-_ZP_KEYS = ("MAGZERO", "MAGZPT", "ZP", "ZEROPT", "MAGZP")
-
-
-@dataclass(frozen=True)
-class CirrusStack:
-    """The validated input: float32 (band, y, x) data, NaN where bad."""
-
-    data: np.ndarray
-    bands: tuple
-    zeropoints: tuple
-    pixel_scale: float
-    wcs: object = None
-    headers: tuple = ()
-    names: tuple = ()
-    meta: dict = field(default_factory=dict)
+_INT_BITPIX = {8: "uint8", 16: "int16", 32: "int32", 64: "int64"}
 
 
-def _band_from(name: str, header) -> str | None:
-    if header is not None:
-        for key in ("BAND", "FILTER"):
-            v = header.get(key)
-            if isinstance(v, str) and v.strip():
-                return v.strip().split()[0]
-    m = re.search(r"[_\-.]([ugrizyY])(?:[_\-.]|\.fits)", Path(name).name)
-    return m.group(1) if m else None
-
-
-def _zeropoint_from(header) -> float | None:
+def _integer_dtype(header):
+    """The integer dtype a FITS HDU stores (unscaled), or None for float data."""
     if header is None:
         return None
-    for key in _ZP_KEYS:
-        if key in header:
-            try:
-                return float(header[key])
-            except (TypeError, ValueError):
-                pass
-    unit = str(header.get("BUNIT", "")).lower()
-    if "nanomag" in unit or "nmgy" in unit or "NMGY" in header:
-        return 22.5
-    if "PHOTFLAM" in header:
-        photflam, photzpt = float(header["PHOTFLAM"]), float(header.get("PHOTZPT", -21.10))
-        plam = float(header.get("PHOTPLAM", 0) or 0)
-        if plam:  # AB zero point
-            return -2.5 * np.log10(photflam) - 21.10 - 5 * np.log10(plam) + 18.6921
-        return -2.5 * np.log10(photflam) + photzpt
-    return None
-
-
-def _scale_from(wcs) -> float | None:
-    if wcs is None:
+    bitpix = header.get("BITPIX")
+    if bitpix not in _INT_BITPIX or float(header.get("BSCALE", 1.0)) != 1.0:
         return None
-    from astropy.wcs.utils import proj_plane_pixel_scales
-
-    try:
-        return float(np.mean(proj_plane_pixel_scales(wcs.celestial)) * 3600)
-    except Exception:  # noqa: BLE001 (a WCS without celestial axes)
-        return None
+    bzero = float(header.get("BZERO", 0.0))
+    if bzero and bitpix > 8 and bzero == 2 ** (bitpix - 1):
+        return "u" + _INT_BITPIX[bitpix]
+    return _INT_BITPIX[bitpix]
 
 
-def _wcs_of(header):
-    if header is None or "CTYPE1" not in header:
-        return None
-    import warnings
-
-    from astropy.wcs import WCS
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            w = WCS(header, naxis=2)
-            return w if w.has_celestial else None
-        except Exception:  # noqa: BLE001
-            return None
+def _integer_error(name, dtype):
+    return AstrocleanValueError(
+        f"{name} holds integer data ({dtype}): cirrus needs calibrated, sky-subtracted float images "
+        "(raw counts cannot be given a surface brightness); calibrate it, or convert with "
+        "data.astype('float32') if it is already calibrated")
 
 
-def read_band_files(paths, *, hdu=None):
-    """Read FITS files: one 2-D band each, or one cube; returns (arrays, headers, names)."""
-    from astropy.io import fits
+def _read_files(paths, *, bands, zeropoint, expected_bands):
+    """FITS files (one band each, or one cube) through the floor's readers -> ImageStack."""
+    from astroclean.io.bands import read_bands
+    from astroclean.io.read import list_images, read_image
 
-    arrays, headers, names = [], [], []
+    paths = [Path(p) for p in paths]
     for path in paths:
-        path = Path(path)
         if not path.is_file():
             raise AstrocleanFileError(f"input {path} does not exist; check the path (globs must match files)")
-        try:
-            with fits.open(path) as hdul:
-                found = None
-                for i, h in enumerate(hdul):
-                    if hdu is not None and i != hdu and h.name != str(hdu).upper():
-                        continue
-                    if h.data is not None and h.data.ndim in (2, 3):
-                        found = h
-                        break
-                if found is None:
-                    raise AstrocleanFileError(f"{path} holds no 2-D image or cube; pass the right file or --hdu")
-                data = np.array(found.data)
-                header = found.header.copy()
-        except OSError as exc:
-            raise AstrocleanFileError(f"cannot read {path} as FITS ({exc}); pass FITS files") from exc
-        if data.ndim == 3:
-            for k in range(data.shape[0]):
-                arrays.append(data[k])
-                headers.append(header)
-                names.append(f"{path.name}[{k}]")
-        else:
-            arrays.append(data)
-            headers.append(header)
-            names.append(path.name)
-    return arrays, headers, names
+    zps = None if zeropoint is None else zeropoint
+    if len(paths) == 1 and len(list_images(paths[0])) == 1:       # one band (e.g. --single-band)
+        from astroclean.instruments.photometric import band_from_header, band_from_name, zeropoint_from_header
+
+        image = read_image(paths[0])
+        _check_integer(image.header, image.name)
+        name = tuple(bands) if bands else (band_from_header(image.header) or band_from_name(paths[0])
+                                           or expected_bands[1],)
+        zp = image.meta.get("zeropoint") or zeropoint_from_header(image.header) if zps is None \
+            else float(np.ravel(zps)[0])
+        return ImageStack.from_images([image], bands=name, zeropoints=(zp,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)    # colliding header names: the file names are used
+        stack = read_bands(paths, bands=bands, zeropoints=zps, default_bands=expected_bands)
+    for header, name in zip(stack.headers, stack.names):
+        _check_integer(header, name)
+    return stack
 
 
-def _reproject(array, wcs_in, wcs_out, shape):
-    from scipy.ndimage import map_coordinates
-
-    yy, xx = np.mgrid[0: shape[0], 0: shape[1]]
-    world = wcs_out.pixel_to_world_values(xx.ravel(), yy.ravel())
-    px, py = wcs_in.world_to_pixel_values(*world)
-    out = map_coordinates(np.nan_to_num(array, nan=0.0), [py, px], order=1, cval=np.nan)
-    bad = map_coordinates(np.isnan(array).astype(float), [py, px], order=1, cval=1.0) > 0
-    out[bad] = np.nan
-    return out.reshape(shape).astype(np.float32)
+def _check_integer(header, name):
+    dtype = _integer_dtype(header)
+    if dtype is not None:
+        raise _integer_error(name, dtype)
 
 
-def as_cirrus_stack(stack, *, bands=None, zeropoint=None, pixel_scale=None, headers=None, names=None,
-                    n_bands: int = 3, single_band: bool = False, expected_bands=("g", "r", "i")) -> CirrusStack:
-    """Validate ``stack`` and return a :class:`CirrusStack`.
+def _from_arrays(arrays, *, bands, expected_bands):
+    """2-D arrays / Images (already on one grid) -> ImageStack."""
+    names = [getattr(a, "name", None) or f"band {i}" for i, a in enumerate(arrays)]
+    for a, name in zip(arrays, names):
+        raw = np.asarray(getattr(a, "data", a))
+        if raw.ndim != 2:
+            raise AstrocleanValueError(f"{name} must be 2-D (y, x), got shape {raw.shape}")
+        if raw.dtype.kind in "iub":
+            raise _integer_error(name, raw.dtype)
+        if raw.dtype.kind != "f":
+            raise AstrocleanValueError(f"{name} has dtype {raw.dtype}; pass real-valued float data")
+    shapes = [np.shape(getattr(a, "data", a)) for a in arrays]
+    if len(set(shapes)) > 1:
+        raise AstrocleanValueError(
+            f"the bands have different shapes {shapes} and not every band has a WCS, so they cannot be "
+            "put on one grid; reproject them to one grid first, or give files with WCS headers "
+            "(astroclean.io.read_bands reprojects them)")
+    if bands is None:
+        bands = tuple(expected_bands) if len(arrays) == len(expected_bands) else tuple(f"b{i}" for i in range(len(arrays)))
+    if len(bands) != len(arrays):
+        raise AstrocleanValueError(f"{len(arrays)} bands given but {len(bands)} band names ({tuple(bands)}); "
+                                   "give one name per band")
+    return ImageStack.from_images(arrays, bands=tuple(bands))    # from_images checks each band (as_image)
+
+
+def model_planes(stack: ImageStack, n_bands: int = 3):
+    """(data, bands, zeropoints, headers) with ``n_bands`` planes: a single-band stack's plane copied."""
+    if len(stack.bands) == n_bands:
+        return stack.data, stack.bands, stack.zeropoints, stack.headers
+    if len(stack.bands) == 1 and stack.meta.get("single_band"):
+        return (np.repeat(stack.data, n_bands, axis=0), stack.bands * n_bands, stack.zeropoints * n_bands,
+                stack.headers * n_bands)
+    raise AstrocleanValueError(f"the model needs {n_bands} bands, got {len(stack.bands)}")
+
+
+def as_cirrus_stack(stack, *, bands=None, zeropoint=None, pixel_scale=None, n_bands: int = 3,
+                    single_band: bool = False, expected_bands=("g", "r", "i")) -> ImageStack:
+    """Validate ``stack`` and return an :class:`~astroclean.image.ImageStack` (float32, NaN where masked).
+
+    The stack has ``n_bands`` bands, or one band with ``meta["single_band"]`` when ``single_band``
+    (:func:`model_planes` copies it into the model's channels). Zero points and the pixel scale are
+    always set.
 
     Raises
     ------
@@ -161,109 +135,57 @@ def as_cirrus_stack(stack, *, bands=None, zeropoint=None, pixel_scale=None, head
         Wrong number of bands, shapes that differ without WCS, an all-NaN or
         constant band, integer data, unknown zero point or pixel scale.
     """
-    wcs_list = None
-    if hasattr(stack, "data") and hasattr(stack, "bands") and getattr(stack, "data").ndim == 3:   # ImageStack
-        arrays = list(np.asarray(stack.data))
-        bands = bands or tuple(stack.bands)
-        if zeropoint is None and getattr(stack, "zeropoints", None) and all(z is not None for z in stack.zeropoints):
-            zeropoint = tuple(stack.zeropoints)
-        pixel_scale = pixel_scale or getattr(stack, "pixel_scale", None)
-        headers = headers or tuple(getattr(stack, "headers", ()) or ())
-        wcs_list = [getattr(stack, "wcs", None)] * len(arrays)
-        if getattr(stack, "mask", None) is not None:
-            arrays = [np.where(m, np.nan, a) for a, m in zip(arrays, np.asarray(stack.mask))]
-    elif isinstance(stack, (list, tuple)) and stack and isinstance(stack[0], (str, Path)):
-        arrays, headers, names = read_band_files(stack)
+    if isinstance(stack, ImageStack):
+        single_band = single_band or bool(stack.meta.get("single_band"))
+        if bands is not None and tuple(bands) != stack.bands:
+            stack = stack.replace(bands=tuple(bands))
+    elif isinstance(stack, (str, Path)) or (isinstance(stack, (list, tuple)) and stack
+                                            and isinstance(stack[0], (str, Path))):
+        paths = [stack] if isinstance(stack, (str, Path)) else list(stack)
+        stack = _read_files(paths, bands=bands, zeropoint=zeropoint, expected_bands=expected_bands)
     elif isinstance(stack, (list, tuple)):
-        arrays = []
-        for item in stack:
-            if hasattr(item, "data") and hasattr(item, "mask"):
-                arrays.append(np.where(item.mask, np.nan, item.data))
-            else:
-                arrays.append(item)
+        stack = _from_arrays(list(stack), bands=bands, expected_bands=expected_bands)
     else:
         arr = np.asarray(stack)
-        if arr.ndim == 2:
-            arrays = [arr]
-        elif arr.ndim == 3:
-            arrays = list(arr)
-        else:
+        if arr.ndim not in (2, 3):
             raise AstrocleanValueError(f"the input must be (band, y, x) or a list of 2-D bands, got shape {arr.shape}")
-    headers = tuple(headers) if headers else (None,) * len(arrays)
-    names = tuple(names) if names else tuple(f"band {i}" for i in range(len(arrays)))
-    if bands is None:
-        guessed = [_band_from(n, h) for n, h in zip(names, headers)]
-        if len(arrays) == len(expected_bands) and (None in guessed or len(set(guessed)) < len(guessed)):
-            guessed = list(expected_bands)
-        bands = tuple(b or "?" for b in guessed)
-    bands = tuple(bands)
-    if len(bands) != len(arrays):
-        raise AstrocleanValueError(f"{len(arrays)} bands given but {len(bands)} band names ({bands}); give one name per band")
-    if single_band and len(arrays) == 1:
-        arrays = arrays * n_bands
-        bands = bands * n_bands
-        headers = headers * n_bands
-        names = names * n_bands
-    if len(arrays) != n_bands:
+        stack = _from_arrays(list(arr[None] if arr.ndim == 2 else arr), bands=bands, expected_bands=expected_bands)
+    n = len(stack.bands)
+    if n != n_bands and not (single_band and n == 1):
         raise AstrocleanValueError(
-            f"the model needs {n_bands} bands ({', '.join(expected_bands)}), got {len(arrays)} ({', '.join(bands)}); "
+            f"the model needs {n_bands} bands ({', '.join(expected_bands)}), got {n} ({', '.join(stack.bands)}); "
             "pass one file per band (e.g. field_g.fits field_r.fits field_i.fits), or one cube"
-            + ("; for a single band use single_band=True (CLI: --single-band)" if len(arrays) == 1 else ""))
-    for arr, name in zip(arrays, names):
-        a = np.asarray(arr)
-        if a.ndim != 2:
-            raise AstrocleanValueError(f"{name} must be 2-D (y, x), got shape {a.shape}")
-        if a.dtype.kind in "iub":
-            raise AstrocleanValueError(
-                f"{name} holds integer data ({a.dtype}): cirrus needs calibrated, sky-subtracted float images "
-                "(raw counts cannot be given a surface brightness); calibrate it, or convert with "
-                "data.astype('float32') if it is already calibrated")
-        if a.dtype.kind != "f":
-            raise AstrocleanValueError(f"{name} has dtype {a.dtype}; pass real-valued float data")
-    if wcs_list is None:
-        wcs_list = [_wcs_of(h) for h in headers]
-    shapes = [np.asarray(a).shape for a in arrays]
-    out = []
-    if len(set(shapes)) > 1:
-        if any(w is None for w in wcs_list):
-            raise AstrocleanValueError(
-                f"the bands have different shapes {shapes} and not every band has a WCS, so they cannot be "
-                "put on one grid; reproject them to one grid first, or give files with WCS headers")
-        for a, w in zip(arrays, wcs_list):
-            out.append(_reproject(np.asarray(a, dtype=np.float64), w, wcs_list[0], shapes[0]))
-    else:
-        out = [np.asarray(a).astype(np.float32) for a in arrays]
-    data = np.stack(out).astype(np.float32, copy=False)
-    np.putmask(data, np.isinf(data), np.nan)
-    import warnings
-
+            + ("; for a single band use single_band=True (CLI: --single-band)" if n == 1 else ""))
+    names = tuple(nm or b for nm, b in zip(stack.names, stack.bands))
+    bad = stack.mask | ~np.isfinite(stack.data)     # the floor's mask holds the non-finite pixels already
+    data = stack.data.astype(np.float32, copy=False)
+    if bad.any() and not np.isnan(data[bad]).all():
+        data = np.where(bad, np.float32(np.nan), data)
     for b, name in enumerate(names):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             lo, hi = np.nanmin(data[b]), np.nanmax(data[b])
         if not np.isfinite(lo):
-            raise AstrocleanValueError(f"{name} ({bands[b]}) has no finite pixel (all NaN/inf); check the file and its HDU")
+            raise AstrocleanValueError(f"{name} ({stack.bands[b]}) has no finite pixel (all NaN/inf); check the file "
+                                       "and its HDU")
         if lo == hi:
-            raise AstrocleanValueError(f"{name} ({bands[b]}) is constant ({lo}); it holds no image: check the file")
-    # zero points
-    if zeropoint is None:
-        zps = [_zeropoint_from(h) for h in headers]
-        if any(z is None for z in zps):
-            missing = [n for n, z in zip(names, zps) if z is None]
+            raise AstrocleanValueError(f"{name} ({stack.bands[b]}) is constant ({lo}); it holds no image: check the file")
+    # zero points: the option, else the stack's (from the headers)
+    if zeropoint is not None:
+        zps = tuple(np.broadcast_to(np.asarray(zeropoint, float), (n,)).tolist()) if np.ndim(zeropoint) == 0 \
+            or len(zeropoint) == n else tuple(zeropoint)
+    else:
+        zps = tuple(stack.zeropoints)
+        missing = [nm for nm, z in zip(names, zps) if z is None]
+        if missing:
             raise AstrocleanValueError(
                 f"unknown zero point for {', '.join(missing)}: no MAGZERO/MAGZPT/ZP keyword, nanomaggy BUNIT or "
                 "PHOTFLAM in the header; pass zeropoint=... (CLI: --zeropoint, AB mag of one data unit)")
-        zeropoint = tuple(zps)
-    elif np.ndim(zeropoint) == 0:
-        zeropoint = (float(zeropoint),) * len(arrays)
-    zeropoint = tuple(float(z) for z in zeropoint)
-    if len(zeropoint) != len(arrays) or not all(np.isfinite(zeropoint)):
-        raise AstrocleanValueError(f"zeropoint must be one finite number or one per band, got {zeropoint}")
-    wcs = wcs_list[0]
-    if pixel_scale is None:
-        pixel_scale = _scale_from(wcs)
-    if pixel_scale is None or not np.isfinite(pixel_scale) or pixel_scale <= 0:
+    if len(zps) != n or not all(z is not None and np.isfinite(z) for z in zps):
+        raise AstrocleanValueError(f"zeropoint must be one finite number or one per band, got {zps}")
+    scale = pixel_scale if pixel_scale is not None else stack.pixel_scale
+    if scale is None or not np.isfinite(scale) or scale <= 0:
         raise AstrocleanValueError("unknown pixel scale: no celestial WCS in the header; pass pixel_scale=... "
                                    "(arcsec per pixel; CLI: --pixel-scale)")
-    return CirrusStack(data=data, bands=bands, zeropoints=zeropoint, pixel_scale=float(pixel_scale), wcs=wcs,
-                       headers=tuple(headers), names=tuple(names))
+    return stack.replace(data=data, mask=bad, zeropoints=tuple(float(z) for z in zps),
+                         pixel_scale=float(scale), names=names, meta={**stack.meta, "single_band": n == 1})

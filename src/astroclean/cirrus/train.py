@@ -1,6 +1,6 @@
 """Train the cirrus segmenter (``cirrus-gri``) and the source masker (``cirrus-mask-gri``) on mock cases.
 
-    astroclean train cirrus segment --arch cirrus-unet-mbv2 --minutes 25 --name cirrus-gri
+    astroclean train cirrus segment --arch cirrus-unet-resnet --minutes 30 --name cirrus-gri
     astroclean train cirrus mask --arch cirrus-mask-unet --minutes 7 --name cirrus-mask-gri
     astroclean train cirrus calibrate --name cirrus-gri --threads 2
     (the same with ``python -m astroclean.cirrus.train ...``)
@@ -9,7 +9,9 @@ Training cases: mocks from the TRAIN generator setting on the train regions of
 the SDSS, Legacy Survey and DES frames (never the benchmark regions); random
 64x64 windows at the working scale, the 8 dihedral transforms, BCE with a
 positive-class weight plus soft Dice, pixels under the source truth ignored
-(segmenter). One thread by default (the machine is shared).
+(segmenter). The loop is the shared :class:`astroclean.training.trainer.Trainer`
+(AdamW, cosine schedule over the time budget, validation every 100 steps, best
+validation loss kept). One thread by default (the machine is shared).
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ def _loss(logits, target, weight, pos_weight):
 
     w = weight * (1 + (pos_weight - 1) * target)
     bce = (F.binary_cross_entropy_with_logits(logits, target, reduction="none") * w).sum() / w.sum().clamp(min=1)
+    # soft Dice on weighted maps; with weights in {0, 1} (the default) the usual masked Dice. With
+    # --faint-weight the weights exceed 1 and multiply both maps, so this term can go below 0.
     p = torch.sigmoid(logits) * weight
     t = target * weight
     dice = 1 - (2 * (p * t).sum() + 1) / (p.sum() + t.sum() + 1)
@@ -100,8 +104,59 @@ def _raw_cases(*, n_per_frame, seed, data_dir, cache_dir):
     return raw
 
 
+def _faint_weight(case, faint_weight: float) -> np.ndarray:
+    """Pixel weights that grow from 1 (truth at 26.5 mag/arcsec^2 or brighter) to ``1 + faint_weight`` (truth at the
+    frame's depth): the faint edges of the clouds, which the alert rate counts, weigh more."""
+    w = (~case["ignore"]).astype(np.float32)
+    if faint_weight <= 0:
+        return w
+    depth = float(case["depth"])
+    frac = np.clip((case["sb_r"] - 26.5) / max(depth - 26.5, 0.1), 0.0, 1.0)
+    return w * (1.0 + faint_weight * frac * case["truth"]).astype(np.float32)
+
+
+def patch_discriminator(in_channels: int, width: int = 16):
+    """A small PatchGAN critic (Isola et al. 2017): (image channels + mask) -> a logit per 8x8-pixel patch."""
+    from torch import nn
+
+    return nn.Sequential(nn.Conv2d(in_channels + 1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+                         nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.BatchNorm2d(2 * width),
+                         nn.LeakyReLU(0.2), nn.Conv2d(2 * width, 4 * width, 4, stride=2, padding=1),
+                         nn.BatchNorm2d(4 * width), nn.LeakyReLU(0.2), nn.Conv2d(4 * width, 1, 3, padding=1))
+
+
+def adversarial_loss(supervised, in_channels: int, *, weight: float, lr: float):
+    """Wrap ``supervised(logits, target, weight)`` with the conditional-adversarial term of the reference masker.
+
+    Each call first updates the critic on (input, true mask) vs (input, predicted mask), then returns the
+    supervised loss plus ``weight`` times the generator's adversarial loss (the critic fooled).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    critic = patch_discriminator(in_channels)
+    opt = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.999))
+
+    def loss(model, b):
+        x, y, w = b
+        logits = model(x)
+        fake = torch.sigmoid(logits)
+        critic.train()
+        real_out, fake_out = critic(torch.cat([x, y], 1)), critic(torch.cat([x, fake.detach()], 1))
+        d_loss = (F.binary_cross_entropy_with_logits(real_out, torch.ones_like(real_out))
+                  + F.binary_cross_entropy_with_logits(fake_out, torch.zeros_like(fake_out))) / 2
+        opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt.step()
+        gen_out = critic(torch.cat([x, fake], 1))
+        g_adv = F.binary_cross_entropy_with_logits(gen_out, torch.ones_like(gen_out))
+        return supervised(logits, y, w) + weight * g_adv
+
+    return loss
+
+
 def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=None, normaliser="cirrus-asinh",
-                         cache_dir=None):
+                         cache_dir=None, faint_weight: float = 0.0):
     from astroclean.cirrus.masking import grow
 
     rng = np.random.default_rng(seed)
@@ -116,23 +171,26 @@ def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=Non
             m = grow(c["source_truth"], int(rng.integers(0, 2)))
             inputs = segmenter_inputs(c["x"], c["noise"], m, normaliser=normaliser)
             target = c["truth"].astype(np.float32)
-            weight = (~c["ignore"]).astype(np.float32)
+            weight = _faint_weight(c, faint_weight)
         cases.append(dict(inputs=inputs, target=target, weight=weight, truth=target))
     return cases
 
 
 def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_per_frame: int = 60,
           batch: int = 8, size: int = 64, lr: float = 3e-3, threads: int = 1, data_dir=None,
-          normaliser: str = "cirrus-asinh", outdir="src/astroclean/weights", command: str = "", cache_dir=None):
+          normaliser: str = "cirrus-asinh", outdir="src/astroclean/weights", command: str = "", cache_dir=None,
+          faint_weight: float = 0.0, adversarial: float = 0.0):
     import torch
 
-    from astroclean.cirrus.nets import ARCHITECTURES, build_cirrus_net
+    from astroclean.cirrus.nets import ARCHITECTURES
+    from astroclean.models.registry import build_architecture
+    from astroclean.training.trainer import Trainer, cosine_schedule
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     t0 = time.time()
     cases = build_training_cases(kind, n_per_frame=n_per_frame, seed=seed, data_dir=data_dir, normaliser=normaliser,
-                                 cache_dir=cache_dir)
+                                 cache_dir=cache_dir, faint_weight=faint_weight)
     cases = [_pad_case(c, size) for c in cases]
     n_val = max(3, len(cases) // 10)
     rng = np.random.default_rng(seed + 1)
@@ -144,40 +202,35 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
     pos_weight = float(np.clip((tot - pos) / max(pos, 1.0), 1.0, 10.0))
     arch_dict = dict(ARCHITECTURES[arch])
     arch_dict["in_channels"] = 4 if kind == "segment" else 3
-    arch_dict["module"] = "astroclean.cirrus.nets"
-    net = build_cirrus_net(arch_dict)
+    net = build_architecture(arch_dict)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
-    budget = minutes * 60 - (time.time() - t0)
-    step, best, best_state, log = 0, np.inf, None, []
-    tstart = time.time()
+    budget = minutes - (time.time() - t0) / 60
     vxt, vyt, vwt = (torch.from_numpy(a) for a in (vx, vy, vw))
-    while time.time() - tstart < budget:
-        frac = (time.time() - tstart) / budget
-        for g in opt.param_groups:
-            g["lr"] = lr * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
-        net.train()
-        x, y, w = (torch.from_numpy(a) for a in _windows(trn, size, batch, rng))
-        loss = _loss(net(x), y, w, pos_weight)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        step += 1
-        if step % 100 == 0:
-            net.eval()
-            with torch.no_grad():
-                logits = net(vxt)
-                vl = float(_loss(logits, vyt, vwt, pos_weight))
-                pred = (logits > 0).float()
-                inter = float((pred * vyt * vwt).sum())
-                union = float((((pred + vyt) > 0).float() * vwt).sum())
-            iou = inter / max(union, 1)
-            log.append(dict(step=step, minutes=round((time.time() - t0) / 60, 2), val_loss=round(vl, 4), val_iou=round(iou, 4)))
-            print(json.dumps(log[-1]), flush=True)
-            if vl < best:
-                best = vl
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    if best_state is not None:
-        net.load_state_dict(best_state)
+
+    def loss(model, b):
+        return _loss(model(b[0]), b[1], b[2], pos_weight)
+
+    if adversarial > 0:
+        loss = adversarial_loss(lambda logits, y, w: _loss(logits, y, w, pos_weight), arch_dict["in_channels"],
+                                weight=adversarial, lr=lr / 10)
+
+    def validate(model):
+        logits = model(vxt)
+        pred = (logits > 0).float()
+        inter = float((pred * vyt * vwt).sum())
+        union = float((((pred + vyt) > 0).float() * vwt).sum())
+        return {"val_loss": round(float(_loss(logits, vyt, vwt, pos_weight)), 4), "val_iou": round(inter / max(union, 1), 4)}
+
+    def batches(_round):
+        while True:
+            yield tuple(torch.from_numpy(a) for a in _windows(trn, size, batch, rng))
+
+    trainer = Trainer(net, opt, loss=loss, validate=validate, schedule=cosine_schedule(), time_limit=budget,
+                      log=lambda entry: print(json.dumps(entry), flush=True))
+    history = trainer.fit(batches, rounds=None, steps_per_round=100)
+    log = [dict(step=h["steps"], minutes=round(h["minutes"] + minutes - budget, 2), val_loss=h["val_loss"],
+                val_iou=h["val_iou"]) for h in history]
+    step = history[-1]["steps"] if history else 0
     minutes_used = (time.time() - t0) / 60
     from astroclean.models.card import ModelCard
     from astroclean.training.export import export_model
@@ -190,9 +243,11 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
                   ", source pixels 0, source mask as 4th channel" if kind == "segment" else ""))}
     outputs = {"kind": "mask", "names": ["cirrus" if kind == "segment" else "source"], "units": ["probability"],
                "activation": "sigmoid"}
-    extra = dict(training_log=log[-5:], steps=step, pos_weight=round(pos_weight, 3))
+    extra = dict(training_log=log[-5:], steps=step, pos_weight=round(pos_weight, 3), window=size, batch=batch,
+                 faint_weight=faint_weight, adversarial=adversarial)
     desc = ("cirrus segmentation U-Net (" if kind == "segment" else "source/artefact masking U-Net (") + \
-        f"{arch_dict['encoder']} encoder, widths {list(arch_dict['widths'])}), trained from scratch on mock cirrus"
+        f"shared unet, {arch_dict['encoder']} encoder, widths {list(arch_dict['widths'])}), trained from scratch " \
+        "on mock cirrus"
     card = ModelCard(name=name, task="cirrus", architecture=arch_dict, description=desc, inputs=inputs,
                      outputs=outputs, instruments=("SDSS", "Legacy Survey", "DES", "DECam"),
                      training_data=(f"{n_per_frame} mock clouds (TRAIN setting: slopes 2.5-3.3, anisotropy 1.5-4) per "
@@ -207,26 +262,33 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
 
 
 def calibrate_threshold(name: str, *, n_per_frame: int = 8, seed: int = 500, data_dir=None, weights_dir=None,
-                        threads: int = 1) -> float:
-    """Pick the probability threshold with the best pooled IoU on fresh TRAIN-region mocks; write it in the card.
+                        threads: int = 1, criterion: str = "lowest-near-best", tolerance: float = 0.005) -> float:
+    """Pick the probability threshold on fresh TRAIN-region mocks; write it and the curve in the card.
 
     Only training regions and the training generator setting are used (never the benchmark).
+    ``criterion``: ``"best-iou"`` (the threshold of the best pooled IoU) or ``"lowest-near-best"`` (the
+    lowest threshold whose IoU is within ``tolerance`` of the best: more faint cirrus found, which is what
+    the alert rate counts, for an IoU loss below ``tolerance`` on these mocks).
     """
     import dataclasses
 
     import torch
 
-    from astroclean.models.registry import weights_dir as shipped
-    from astroclean.models.card import ModelCard
-    from astroclean.cirrus.segment import NetworkRunner
+    from astroclean.cirrus.evaluate.metrics import alerts
+    from astroclean.cirrus.segment import load_cirrus_model
     from astroclean.cirrus.simulate.cases import make_cases
+    from astroclean.models.card import ModelCard
+    from astroclean.models.registry import weights_dir as shipped
 
+    if criterion not in ("best-iou", "lowest-near-best"):
+        raise ValueError(f"criterion must be 'best-iou' or 'lowest-near-best', got {criterion!r}")
     torch.set_num_threads(threads)
-    runner = NetworkRunner(name, directory=weights_dir)
+    runner = load_cirrus_model(name, directory=weights_dir)
     normaliser = runner.card.normaliser or "cirrus-asinh"
     cases = make_cases(split="train", n_per_frame=n_per_frame, rng=seed, data_dir=data_dir)
-    levels = np.round(np.arange(0.2, 0.81, 0.05), 2)
+    levels = np.round(np.arange(0.1, 0.81, 0.05), 2)
     tp, fp, fn = np.zeros(len(levels)), np.zeros(len(levels)), np.zeros(len(levels))
+    hit, regions = np.zeros(len(levels)), np.zeros(len(levels))
     for c in cases:
         prob = runner(segmenter_inputs(c["x"], c["noise"], c["source_truth"], normaliser=normaliser))
         valid = ~c["ignore"]
@@ -235,14 +297,25 @@ def calibrate_threshold(name: str, *, n_per_frame: int = 8, seed: int = 500, dat
             tp[i] += (p & c["truth"]).sum()
             fp[i] += (p & ~c["truth"]).sum()
             fn[i] += (~p & c["truth"] & valid).sum()
+            h, n = alerts(p, c["truth"], c["sb_r"], pixel_scale=c["pixel_scale"])
+            hit[i] += h
+            regions[i] += n
     iou = tp / np.maximum(tp + fp + fn, 1)
-    best = float(levels[int(np.argmax(iou))])
+    alert = hit / np.maximum(regions, 1)
+    if criterion == "best-iou":
+        best = float(levels[int(np.argmax(iou))])
+    else:
+        best = float(levels[int(np.flatnonzero(iou >= iou.max() - tolerance)[0])])
     path = Path(weights_dir or shipped()) / f"{name}.json"
     card = ModelCard.read(path)
-    metrics = dict(card.metrics, threshold_calibration={"train-region mocks": len(cases), "seed": seed,
-                                                       "iou_by_threshold": dict(zip(map(str, levels), np.round(iou, 4).tolist()))})
+    metrics = dict(card.metrics, threshold_calibration={
+        "train-region mocks": len(cases), "seed": seed, "criterion": criterion, "tolerance": tolerance,
+        "iou_by_threshold": dict(zip(map(str, levels), np.round(iou, 4).tolist())),
+        "alert_rate_by_threshold": dict(zip(map(str, levels), np.round(alert, 4).tolist()))})
     dataclasses.replace(card, default_threshold=best, metrics=metrics).write(path)
-    print(f"{name}: threshold {best} (IoU {iou.max():.4f} on {len(cases)} train-region mocks)")
+    k = int(np.flatnonzero(levels == best)[0])
+    print(f"{name}: threshold {best} ({criterion}; IoU {iou[k]:.4f}, best {iou.max():.4f}; alert rate {alert[k]:.4f} "
+          f"on {len(cases)} train-region mocks)")
     return best
 
 
@@ -262,6 +335,12 @@ def add_train_arguments(p) -> None:
     p.add_argument("--data-dir", default=None, help="real data folder (default: $ASTROCLEAN_DATA_DIR)")
     p.add_argument("-o", "--outdir", default="src/astroclean/weights")
     p.add_argument("--cache-dir", default=None, help="keep the simulated training cases here between runs")
+    p.add_argument("--criterion", default="lowest-near-best", choices=["lowest-near-best", "best-iou"],
+                   help="calibrate: how the threshold is picked on train-region mocks")
+    p.add_argument("--adversarial", type=float, default=0.0,
+                   help="weight of the conditional-adversarial (PatchGAN critic) term; 0: supervised loss only")
+    p.add_argument("--faint-weight", type=float, default=0.0,
+                   help="extra loss weight of faint truth pixels (0 at 26.5 mag/arcsec^2, this much at the depth)")
 
 
 def run(args, *, command: str = "") -> int:
@@ -270,13 +349,14 @@ def run(args, *, command: str = "") -> int:
 
     warnings.filterwarnings("ignore", module="astropy")
     if args.kind == "calibrate":
-        calibrate_threshold(args.name, data_dir=args.data_dir, threads=args.threads,
+        calibrate_threshold(args.name, data_dir=args.data_dir, threads=args.threads, criterion=args.criterion,
                             weights_dir=None if args.outdir == "src/astroclean/weights" else args.outdir)
         return 0
-    arch = args.arch or ("cirrus-unet-mbv2" if args.kind == "segment" else "cirrus-mask-unet")
+    arch = args.arch or ("cirrus-unet-resnet" if args.kind == "segment" else "cirrus-mask-unet")
     train(args.kind, arch=arch, name=args.name, minutes=args.minutes, seed=args.seed, n_per_frame=args.n_per_frame,
           batch=args.batch, size=args.size, lr=args.lr, threads=args.threads, data_dir=args.data_dir,
-          normaliser=args.normaliser, outdir=args.outdir, command=command, cache_dir=args.cache_dir)
+          normaliser=args.normaliser, outdir=args.outdir, command=command, cache_dir=args.cache_dir,
+          faint_weight=args.faint_weight, adversarial=args.adversarial)
     return 0
 
 

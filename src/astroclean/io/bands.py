@@ -50,9 +50,9 @@ def _reproject(image, wcs_ref, shape, label):
     from astroclean.photometry import pixel_scale_arcsec
 
     if image.wcs is None or wcs_ref is None or not image.wcs.has_celestial or not wcs_ref.has_celestial:
-        raise AstrocleanValueError(f"band {label} has shape {image.shape} but the first band has {shape}, and "
-                                   "without a celestial WCS on both they cannot be put on one grid; give bands "
-                                   "of equal shape or files with WCS")
+        raise AstrocleanValueError(f"the bands have different shapes (band {label}: {image.shape}, the first band: "
+                                   f"{shape}), and without a celestial WCS on both they cannot be put on one grid; "
+                                   "reproject them to one grid first, or give files with WCS headers")
     yy, xx = np.mgrid[:shape[0], :shape[1]]
     world = wcs_ref.celestial.pixel_to_world_values(xx.ravel(), yy.ravel())
     px, py = image.wcs.celestial.world_to_pixel_values(*world)
@@ -69,7 +69,7 @@ def _reproject(image, wcs_ref, shape, label):
     return data, mask
 
 
-def read_bands(sources, *, bands=None, hdu=None, zeropoints=None) -> ImageStack:
+def read_bands(sources, *, bands=None, hdu=None, zeropoints=None, default_bands=None) -> ImageStack:
     """Read bands into one :class:`~astroclean.image.ImageStack` on the first band's grid.
 
     Parameters
@@ -82,6 +82,9 @@ def read_bands(sources, *, bands=None, hdu=None, zeropoints=None) -> ImageStack:
         HDU of each file (default: the first image HDU).
     zeropoints : float or sequence of float, optional
         Magnitude of one data unit per band (one value for all); default: from each header.
+    default_bands : sequence of str, optional
+        Names used when neither the headers nor the file names tell the bands apart and there are
+        as many images (a task's declared bands, e.g. ``("g", "r", "i")`` for a bare cube).
 
     Raises
     ------
@@ -106,7 +109,7 @@ def read_bands(sources, *, bands=None, hdu=None, zeropoints=None) -> ImageStack:
     else:
         names = [band_from_header(im.header) or "" for im in images]
         from_files = [band_from_name(p) or "" for p in paths] if len(paths) > 1 else []
-        if (not all(names) or len(set(names)) != len(names)) and all(from_files) \
+        if (not all(names) or len(set(names)) != len(names)) and from_files and all(from_files) \
                 and len(set(from_files)) == len(from_files):
             if all(names):
                 warnings.warn(f"the headers name the bands {names}, which collide; using the file names "
@@ -114,6 +117,9 @@ def read_bands(sources, *, bands=None, hdu=None, zeropoints=None) -> ImageStack:
             names = from_files
     if len(names) != len(images):
         raise AstrocleanValueError(f"{len(names)} band names for {len(images)} images")
+    if bands is None and default_bands is not None and len(default_bands) == len(images) \
+            and (not all(names) or len(set(names)) != len(names)):
+        names = list(default_bands)
     if not all(names) or len(set(names)) != len(names):
         raise AstrocleanValueError(f"cannot tell the bands apart (found {names}); pass bands=('g', 'r', 'i') "
                                    "(--bands g,r,i) in the order of the files")

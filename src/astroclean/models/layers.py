@@ -1,5 +1,11 @@
 """Building blocks shared by the UNet family.
 
+``ConvBlock`` (two 3x3 convolutions) is the plain U-Net level; ``ResidualBlock``
+(basic block, He et al. 2016) and ``InvertedResidual`` (MobileNetV2, Sandler et
+al. 2018) build the ResNet- and MobileNetV2-style encoders. Every block is made
+of flat ``nn.Sequential`` conv-norm(-activation) runs, so
+``inference.predictor.fold_batchnorm`` fuses all of them.
+
 Example
 -------
 >>> import torch
@@ -64,3 +70,43 @@ class AttentionGate(nn.Module):
     def forward(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         attention = torch.sigmoid(self.psi(torch.relu(self.theta_x(x) + self.phi_g(g))))
         return x * attention
+
+
+def _conv_norm(in_channels, out_channels, kernel=3, *, stride=1, groups=1, norm="batch", act=None):
+    layers = [nn.Conv2d(in_channels, out_channels, kernel, stride=stride, padding=kernel // 2, groups=groups,
+                        bias=False), make_norm(norm, out_channels)]
+    if act is not None:
+        layers.append(act(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class ResidualBlock(nn.Module):
+    """Basic residual block: conv3x3-norm-ReLU-conv3x3-norm plus a (projected) shortcut, then ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, *, stride: int = 1, norm: str = "batch"):
+        super().__init__()
+        self.body = nn.Sequential(*_conv_norm(in_channels, out_channels, stride=stride, norm=norm, act=nn.ReLU),
+                                  *_conv_norm(out_channels, out_channels, norm=norm))
+        self.short = (nn.Identity() if stride == 1 and in_channels == out_channels
+                      else _conv_norm(in_channels, out_channels, 1, stride=stride, norm=norm))
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.body(x) + self.short(x))
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block: 1x1 expand, 3x3 depthwise (stride), 1x1 linear projection; residual when shapes match."""
+
+    def __init__(self, in_channels: int, out_channels: int, *, stride: int = 1, expand: int = 4,
+                 norm: str = "batch"):
+        super().__init__()
+        mid = in_channels * expand
+        self.use_res = stride == 1 and in_channels == out_channels
+        self.body = nn.Sequential(*_conv_norm(in_channels, mid, 1, norm=norm, act=nn.ReLU6),
+                                  *_conv_norm(mid, mid, 3, stride=stride, groups=mid, norm=norm, act=nn.ReLU6),
+                                  *_conv_norm(mid, out_channels, 1, norm=norm))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        return x + y if self.use_res else y

@@ -62,8 +62,9 @@ def _methods(models, weights_dir=None):
     from astroclean.cirrus.api import CirrusSegmenter
 
     segs = {}
-    for label, (model, masker) in models.items():
-        segs[label] = CirrusSegmenter(model=model, masker=masker, star_limit=None, weights_dir=weights_dir)
+    for label, (model, masker, *threshold) in models.items():
+        segs[label] = CirrusSegmenter(model=model, masker=masker, star_limit=None, weights_dir=weights_dir,
+                                      threshold=threshold[0] if threshold else None)
     return segs
 
 
@@ -81,7 +82,10 @@ def _baselines(c, base_mask):
 
 
 def run_benchmark(cases, *, models=None, threads: int = 2, weights_dir=None, baselines: bool = True):
-    """Rows of per-case counts for every method, plus masking rows."""
+    """Rows of per-case counts for every method, plus masking rows.
+
+    ``models``: label -> (cirrus model, masker) or (cirrus model, masker, threshold).
+    """
     import torch
 
     torch.set_num_threads(threads)

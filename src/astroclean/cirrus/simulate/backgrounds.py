@@ -68,24 +68,23 @@ class Frame:
 
 
 def _read(path):
-    from astropy.io import fits
+    """(float32 data, header) of the first 2-D image HDU, read by the floor (``astroclean.io.read_image``)."""
+    from astroclean.io.read import read_image
 
-    with fits.open(path) as hdul:
-        for hdu in hdul:
-            if hdu.data is not None and hdu.data.ndim == 2:
-                return np.asarray(hdu.data, dtype=np.float32), hdu.header.copy()
-    raise AstrocleanFileError(f"{path} holds no 2-D image")
+    image = read_image(path)
+    return np.asarray(image.data, dtype=np.float32), image.header
 
 
 def _scale(header) -> float:
     import warnings
 
     from astropy.wcs import WCS
-    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    from astroclean.photometry import pixel_scale_arcsec
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # RADECSYS / datfix notes of the survey headers
-        return float(np.mean(proj_plane_pixel_scales(WCS(header).celestial)) * 3600)
+        return pixel_scale_arcsec(WCS(header, naxis=2))
 
 
 def _sdss(root):

@@ -55,7 +55,7 @@ from astropy.table import QTable
 from scipy import ndimage
 
 from astroclean.errors import AstrocleanFileError, AstrocleanValueError
-from astroclean.cirrus.catalog import BandSet
+from astroclean.image import ImageStack
 
 __all__ = ["SCENARIOS", "Scenario", "STRIPE82_DEPTH", "SDSS_GAINS", "inject_squares", "gaussian_background",
            "load_sdss_background", "source_mask", "background_for", "add_parser"]
@@ -104,35 +104,30 @@ def data_dir(path=None) -> Path:
     return resolve_data_dir(path, need="the SDSS g, r, i frame")
 
 
-def load_sdss_background(path=None) -> BandSet:
-    """The real SDSS g, r, i frame as a :class:`BandSet` with the corrected zero point (see module notes).
+def load_sdss_background(path=None) -> ImageStack:
+    """The real SDSS g, r, i frame as a :class:`ImageStack` with the corrected zero point (see module notes).
 
     ``counts_per_unit`` (electrons per data unit in one grid pixel, for the
-    Poisson noise of injected light) is kept in ``BandSet``-free form by
+    Poisson noise of injected light) is kept in ``ImageStack``-free form by
     :func:`counts_per_unit`.
     """
-    from astropy.io import fits
-    from astropy.wcs import WCS
+    from astroclean.io.bands import read_bands
 
     folder = data_dir(path) / "optical" / "sdss_gri"
-    planes, wcs = [], None
-    for band, name in SDSS_FILES.items():
-        file = folder / name
+    files = [folder / name for name in SDSS_FILES.values()]
+    for file in files:
         if not file.exists():
             raise AstrocleanFileError(f"{file} not found; pass --data-dir (or set ASTROCLEAN_DATA_DIR) to the folder "
                                       "holding optical/sdss_gri")
-        with fits.open(file) as hdul:
-            planes.append(np.asarray(hdul[0].data, dtype=np.float32))
-            if wcs is None:
-                wcs = WCS(hdul[0].header, naxis=2)
-    data = np.stack(planes)
+    stack = read_bands(files, bands=tuple(SDSS_FILES))
+    data, wcs = stack.data, stack.wcs
     scale = float(np.sqrt(abs(np.linalg.det(wcs.pixel_scale_matrix))) * 3600.0)
     zp = 22.5 - 5.0 * np.log10(scale / SDSS_NATIVE_SCALE)
-    return BandSet(data=data, mask=~np.isfinite(data), bands=("g", "r", "i"), zeropoints=(zp, zp, zp),
+    return ImageStack(data=data, mask=~np.isfinite(data), bands=("g", "r", "i"), zeropoints=(zp, zp, zp),
                    pixel_scale=scale, wcs=wcs)
 
 
-def counts_per_unit(background: BandSet) -> np.ndarray:
+def counts_per_unit(background: ImageStack) -> np.ndarray:
     """Electrons per data unit per grid pixel, for the Poisson noise of the injected light.
 
     SDSS gains (e-/DN) and the frame's NMGY (0.0046 nanomaggies per DN); one
@@ -143,7 +138,7 @@ def counts_per_unit(background: BandSet) -> np.ndarray:
                      for b, zp in zip(background.bands, background.zeropoints)])
 
 
-def gaussian_background(shape=(1600, 1600), *, pixel_scale: float = 0.396, depth=None, rng=None) -> BandSet:
+def gaussian_background(shape=(1600, 1600), *, pixel_scale: float = 0.396, depth=None, rng=None) -> ImageStack:
     """Pure Gaussian noise at a 3-sigma-in-10"x10" depth per band (default: Stripe 82), zero point 22.5."""
     depth = dict(STRIPE82_DEPTH if depth is None else depth)
     rng = np.random.default_rng(rng)
@@ -154,17 +149,17 @@ def gaussian_background(shape=(1600, 1600), *, pixel_scale: float = 0.396, depth
         box_mean = 10 ** (-0.4 * (depth[band] - 22.5)) * pixel_scale**2 / 3.0  # 1 sigma of a box mean, per pixel
         sigmas.append(box_mean * np.sqrt(n_box))
     data = np.stack([s * rng.standard_normal(shape, dtype=np.float32) for s in sigmas])
-    return BandSet(data=data, mask=np.zeros(data.shape, bool), bands=bands, zeropoints=(22.5,) * len(bands),
+    return ImageStack(data=data, mask=np.zeros(data.shape, bool), bands=bands, zeropoints=(22.5,) * len(bands),
                    pixel_scale=pixel_scale, wcs=None)
 
 
-def source_mask(background: BandSet, *, nsigma: float = 2.5, grow: int = 3, smooth: float = 1.0) -> np.ndarray:
+def source_mask(background: ImageStack, *, nsigma: float = 2.5, grow: int = 3, smooth: float = 1.0) -> np.ndarray:
     """Pixels of sources in any band: Gaussian-smoothed > nsigma x the smoothed noise, grown by ``grow`` pixels.
 
     A classical stand-in for issue 11's source mask, computed on the frame
     before injection (the mock squares are too faint to trigger it anyway).
     """
-    out = np.zeros(background.shape, bool)
+    out = np.zeros(background.data.shape[1:], bool)
     for b in range(background.data.shape[0]):
         plane = np.where(background.mask[b], 0, background.data[b]).astype(np.float32)
         sm = ndimage.gaussian_filter(plane, smooth)
@@ -176,7 +171,7 @@ def source_mask(background: BandSet, *, nsigma: float = 2.5, grow: int = 3, smoo
     return out
 
 
-def background_for(scenario, *, data_dir=None, rng=None) -> BandSet:
+def background_for(scenario, *, data_dir=None, rng=None) -> ImageStack:
     """The background of a scenario: the SDSS frame (real) or a fresh Gaussian-noise frame."""
     scenario = get_scenario(scenario)
     if scenario.background == "gaussian":
@@ -202,14 +197,14 @@ def _place(shape, sides, rng, gap, taken):
     return out
 
 
-def inject_squares(background: BandSet, scenario="S1", *, n_squares: int = 4, rng=None, area_range=(1e2, 1e5),
+def inject_squares(background: ImageStack, scenario="S1", *, n_squares: int = 4, rng=None, area_range=(1e2, 1e5),
                    sb_range=None, g_r=None, r_i=None, structure: float = 0.2, structure_scale: float = 0.0,
                    colour_scatter: float = 0.02, gap_arcsec: float = 12.0, sb_values=None):
     """Add mock cirrus squares to a g, r, i background; returns ``(mock, cirrus, truth)``.
 
     Parameters
     ----------
-    background : BandSet
+    background : ImageStack
         g, r, i (in this order) with zero points and a pixel scale; not modified.
     scenario : str or Scenario
         S1-S4 (colour and surface-brightness ranges; keywords override).
@@ -228,7 +223,7 @@ def inject_squares(background: BandSet, scenario="S1", *, n_squares: int = 4, rn
 
     Returns
     -------
-    mock : BandSet
+    mock : ImageStack
         The background plus the squares (its mask = the background's).
     cirrus : ndarray of bool (y, x)
         The squares' footprint (the segmentation to measure with).
@@ -244,11 +239,11 @@ def inject_squares(background: BandSet, scenario="S1", *, n_squares: int = 4, rn
     areas = 10 ** rng.uniform(np.log10(area_range[0]), np.log10(area_range[1]), n_squares)
     areas = np.sort(areas)[::-1]  # big ones first, so they find room
     sides = np.maximum(np.round(np.sqrt(areas) / ps).astype(int), 1)
-    taken = np.zeros(background.shape, bool)
+    taken = np.zeros(background.data.shape[1:], bool)
     gap = int(np.ceil(gap_arcsec / ps))
-    pos = _place(background.shape, sides, rng, gap, taken)
+    pos = _place(background.data.shape[1:], sides, rng, gap, taken)
     data = background.data.astype(np.float32, copy=True)
-    cirrus = np.zeros(background.shape, bool)
+    cirrus = np.zeros(background.data.shape[1:], bool)
     cpu = counts_per_unit(background)
     rows = []
     for k, (side, p) in enumerate(zip(sides, pos)):

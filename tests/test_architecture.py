@@ -98,3 +98,18 @@ def test_every_task_declares_its_products_and_they_are_never_inputs(tmp_path):
             (tmp_path / name).write_bytes(b"")
     (tmp_path / "field_g.fits").write_bytes(b"")
     assert expand_inputs([str(tmp_path)]) == [tmp_path / "field_g.fits"]
+
+
+# The one training loop: only training/trainer.py steps a network's optimiser. The cirrus masker's
+# conditional-adversarial option updates its critic inside the loss it hands to the Trainer.
+OWN_BACKWARD = {"training/trainer.py": "the Trainer", "cirrus/train.py": "the adversarial critic's update"}
+
+
+def test_every_training_runs_on_the_trainer():
+    package = Path(astroclean.__file__).parent
+    offenders = []
+    for path in package.rglob("*.py"):
+        rel = path.relative_to(package).as_posix()
+        if ".backward(" in path.read_text() and rel not in OWN_BACKWARD:
+            offenders.append(rel)
+    assert not offenders, f"training loops outside astroclean.training.Trainer: {offenders}"

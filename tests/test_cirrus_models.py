@@ -66,3 +66,22 @@ def test_tiled_equals_whole_image_and_covers_every_pixel(tmp_path):
     a, b = whole(x), tiles(x)
     assert a.shape == b.shape == (61, 45) and np.isfinite(b).all()
     assert np.allclose(a, b, atol=1e-4)
+
+
+def test_training_windows_resized_from_larger_and_smaller_cuts():
+    import numpy as np
+
+    from astroclean.cirrus.train import _windows
+
+    rng = np.random.default_rng(0)
+    yy = np.mgrid[:200, :150][0].astype(np.float32)
+    case = dict(inputs=np.stack([yy, yy, yy, np.ones_like(yy)]), target=(yy > 100).astype(np.float32),
+                weight=np.ones_like(yy))
+    x, y, w = _windows([case], 64, 16, rng, scale=(0.7, 2.8))
+    assert x.shape == (16, 4, 64, 64) and y.shape == w.shape == (16, 1, 64, 64)
+    np.testing.assert_allclose(w, 1.0, atol=1e-6)                 # a constant stays constant through the resize
+    assert 0 <= y.min() and y.max() <= 1 and (x[:, 3] == 1).all()
+    spans = np.ptp(x[:, 0], axis=(1, 2))                          # the gradient's span tells the cut's size
+    assert spans.min() < 50 < 110 < spans.max()                   # cuts of ~45 to ~150 px were taken
+    x0, _, _ = _windows([case], 64, 4, np.random.default_rng(0))
+    assert np.ptp(x0[:, 0], axis=(1, 2)).max() == 63              # without scale: plain 64 px cuts

@@ -55,21 +55,39 @@ def _pad_case(case, size):
     return out
 
 
-def _windows(cases, size, batch, rng):
+def _resize(a: np.ndarray, size: int) -> np.ndarray:
+    """(..., s, s) -> (..., size, size): block average when shrinking, bilinear when enlarging."""
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+    t = t.reshape(-1, 1, *t.shape[-2:])
+    mode = "area" if a.shape[-1] > size else "bilinear"
+    out = F.interpolate(t, size=(size, size), mode=mode, **({} if mode == "area" else {"align_corners": False}))
+    return out.reshape(*a.shape[:-2], size, size).numpy()
+
+
+def _windows(cases, size, batch, rng, scale=None):
+    """``batch`` random windows of ``size`` px with a random dihedral transform; with ``scale=(lo, hi)`` each
+    window first spans ``f * size`` px of the case (f uniform in [lo, hi], at most the case) and is resized
+    to ``size`` (the reference's 224-896 px windows at SDSS sampling are about 0.7-2.8 x 64 px at 2"/px)."""
     xs, ys, ws = [], [], []
     for _ in range(batch):
         c = cases[rng.integers(len(cases))]
         h, w = c["target"].shape
-        y0, x0 = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
-        sl = (slice(y0, y0 + size), slice(x0, x0 + size))
+        side = size if scale is None else int(np.clip(round(size * rng.uniform(*scale)), 8, min(h, w)))
+        y0, x0 = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+        sl = (slice(y0, y0 + side), slice(x0, x0 + side))
         x, y, wt = c["inputs"][(slice(None),) + sl], c["target"][sl], c["weight"][sl]
+        if side != size:
+            x, y, wt = (_resize(a, size) for a in (x, y, wt))
         k, flip = rng.integers(4), rng.integers(2)
         x, y, wt = (np.rot90(a, k, axes=(-2, -1)) for a in (x, y, wt))
         if flip:
             x, y, wt = (a[..., ::-1] for a in (x, y, wt))
-        xs.append(np.ascontiguousarray(x))
-        ys.append(np.ascontiguousarray(y))
-        ws.append(np.ascontiguousarray(wt))
+        xs.append(np.ascontiguousarray(x, dtype=np.float32))
+        ys.append(np.ascontiguousarray(y, dtype=np.float32))
+        ws.append(np.ascontiguousarray(wt, dtype=np.float32))
     return np.stack(xs), np.stack(ys)[:, None], np.stack(ws)[:, None]
 
 
@@ -179,10 +197,11 @@ def build_training_cases(kind: str, *, n_per_frame: int, seed: int, data_dir=Non
 def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_per_frame: int = 60,
           batch: int = 8, size: int = 64, lr: float = 3e-3, threads: int = 1, data_dir=None,
           normaliser: str = "cirrus-asinh", outdir="src/astroclean/weights", command: str = "", cache_dir=None,
-          faint_weight: float = 0.0, adversarial: float = 0.0):
+          faint_weight: float = 0.0, adversarial: float = 0.0, window_scale=None):
     import torch
 
     from astroclean.cirrus.nets import ARCHITECTURES
+    from astroclean.inference.normalisers import get_normaliser
     from astroclean.models.registry import build_architecture
     from astroclean.training.trainer import Trainer, cosine_schedule
 
@@ -223,7 +242,7 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
 
     def batches(_round):
         while True:
-            yield tuple(torch.from_numpy(a) for a in _windows(trn, size, batch, rng))
+            yield tuple(torch.from_numpy(a) for a in _windows(trn, size, batch, rng, scale=window_scale))
 
     trainer = Trainer(net, opt, loss=loss, validate=validate, schedule=cosine_schedule(), time_limit=budget,
                       log=lambda entry: print(json.dumps(entry), flush=True))
@@ -239,12 +258,13 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
               "units": "any linear flux unit, sky-subtracted (normalised by the noise)", "normaliser": normaliser,
               "working_scale_arcsec": 2.0,
               "band_mapping": "SDSS g,r,i; Legacy Survey/DECam g,r,z -> g,r,i; a single band copied into all three",
-              "preprocessing": ("asinh(x / 3 noise) / 3 per band at 2\"/px" + (
+              "preprocessing": (get_normaliser(normaliser).description + (
                   ", source pixels 0, source mask as 4th channel" if kind == "segment" else ""))}
     outputs = {"kind": "mask", "names": ["cirrus" if kind == "segment" else "source"], "units": ["probability"],
                "activation": "sigmoid"}
     extra = dict(training_log=log[-5:], steps=step, pos_weight=round(pos_weight, 3), window=size, batch=batch,
-                 faint_weight=faint_weight, adversarial=adversarial)
+                 faint_weight=faint_weight, adversarial=adversarial,
+                 window_scale=None if window_scale is None else list(window_scale))
     desc = ("cirrus segmentation U-Net (" if kind == "segment" else "source/artefact masking U-Net (") + \
         f"shared unet, {arch_dict['encoder']} encoder, widths {list(arch_dict['widths'])}), trained from scratch " \
         "on mock cirrus"
@@ -252,7 +272,10 @@ def train(kind: str, *, arch: str, name: str, minutes: float, seed: int = 0, n_p
                      outputs=outputs, instruments=("SDSS", "Legacy Survey", "DES", "DECam"),
                      training_data=(f"{n_per_frame} mock clouds (TRAIN setting: slopes 2.5-3.3, anisotropy 1.5-4) per "
                                     "train region (first 60 % of the columns) of the SDSS gri, Legacy Survey grz and "
-                                    f"DES r frames; seed {seed}; 64 px windows, 8 dihedral transforms"),
+                                    f"DES r frames; seed {seed}; {size} px windows"
+                                    + ("" if window_scale is None else
+                                       f" cut at {window_scale[0]}-{window_scale[1]} x {size} px and resized")
+                                    + ", 8 dihedral transforms"),
                      training_command=command, training_time=f"{minutes_used:.1f} min on cpu ({threads} thread)",
                      metrics={"validation_iou": log[-1]["val_iou"] if log else None}, extra=extra)
     Path(outdir).mkdir(parents=True, exist_ok=True)
@@ -339,6 +362,9 @@ def add_train_arguments(p) -> None:
                    help="calibrate: how the threshold is picked on train-region mocks")
     p.add_argument("--adversarial", type=float, default=0.0,
                    help="weight of the conditional-adversarial (PatchGAN critic) term; 0: supervised loss only")
+    p.add_argument("--window-scale", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="segment/mask: cut each training window at LO-HI times --size and resize it to --size "
+                        "(0.7 2.8 = the reference's 224-896 px windows at SDSS sampling)")
     p.add_argument("--faint-weight", type=float, default=0.0,
                    help="extra loss weight of faint truth pixels (0 at 26.5 mag/arcsec^2, this much at the depth)")
 
@@ -356,7 +382,7 @@ def run(args, *, command: str = "") -> int:
     train(args.kind, arch=arch, name=args.name, minutes=args.minutes, seed=args.seed, n_per_frame=args.n_per_frame,
           batch=args.batch, size=args.size, lr=args.lr, threads=args.threads, data_dir=args.data_dir,
           normaliser=args.normaliser, outdir=args.outdir, command=command, cache_dir=args.cache_dir,
-          faint_weight=args.faint_weight, adversarial=args.adversarial)
+          faint_weight=args.faint_weight, adversarial=args.adversarial, window_scale=args.window_scale)
     return 0
 
 

@@ -470,16 +470,3 @@ def run_cli(args) -> int:
     md = report(rows, summary, args.output, overwrite=args.overwrite, command=cmd)
     print(md.read_text())
     return 0
-
-
-def main(argv=None) -> int:
-    """Stand-alone entry point until the lead wires the subcommand: ``python -m astroclean.cirrus.evaluate.colours``."""
-    parser = argparse.ArgumentParser(prog="astroclean evaluate")
-    sub = parser.add_subparsers(dest="what", required=True)
-    add_parser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

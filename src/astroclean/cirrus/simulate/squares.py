@@ -324,18 +324,3 @@ def run_simulate(args) -> int:
     print(f"wrote {out} and {truth_path}: {len(truth)} squares ({args.simulation}, zero point "
           f"{bg.zeropoints[0]:.3f}, {bg.pixel_scale:.3f}\"/px)")
     return 0
-
-
-def main(argv=None) -> int:
-    """Stand-alone entry point until the lead wires the subcommand: ``python -m astroclean.cirrus.simulate.squares``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="astroclean simulate")
-    sub = parser.add_subparsers(dest="task", required=True)
-    add_parser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -14,6 +14,13 @@ def _plt():
     return plt
 
 
+def _finish(fig, path):
+    """Lay out, write at 90 dpi and close ``fig``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    _plt().close(fig)
+
+
 def pit(pit_values, path):
     plt = _plt()
     fig, axes = plt.subplots(1, len(PARAMETERS), figsize=(3 * len(PARAMETERS), 2.6))
@@ -21,9 +28,7 @@ def pit(pit_values, path):
         ax.hist(pit_values[p], bins=10, range=(0, 1), color="0.4")
         ax.axhline(len(pit_values[p]) / 10, color="r", lw=1)
         ax.set_title(f"PIT {p}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _finish(fig, path)
 
 
 def roc(fpr, tpr, auc, path):
@@ -34,9 +39,7 @@ def roc(fpr, tpr, auc, path):
     ax.set_xlabel("false-positive rate")
     ax.set_ylabel("true-positive rate (S/N > 10)")
     ax.set_title(f"cluster vs background, AUC {auc:.3f}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _finish(fig, path)
 
 
 def scatter_truth(net, cls, truth, path):
@@ -50,9 +53,7 @@ def scatter_truth(net, cls, truth, path):
             ax.plot([lo, hi], [lo, hi], "r-", lw=0.8)
             ax.set_title(f"{name}: {p}", fontsize=9)
             ax.set_xlabel("truth")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _finish(fig, path)
 
 
 def colour_colour(mock, mock_age, real, real_age, hist, frac, path):
@@ -73,9 +74,7 @@ def colour_colour(mock, mock_age, real, real_age, hist, frac, path):
         ax.scatter(real_age, real[:, c], s=3, c="C3", label="LEGUS (SED age)")
         ax.set_xlabel("log age [yr]")
         ax.set_ylabel(name)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _finish(fig, path)
 
 
 def legus_ages(legus_age, net_age, cls_age, naive_age, path):
@@ -95,9 +94,7 @@ def legus_ages(legus_age, net_age, cls_age, naive_age, path):
         ax.set_xlabel("LEGUS SED log age")
         ax.set_ylabel("inferred log age")
         ax.set_title(name)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _finish(fig, path)
 
 
 def cutout_sheet(cutouts, table, path, *, max_rows=48, title=None, task="clusters", overwrite=True):

@@ -27,11 +27,11 @@ def new_figure(n_panels: int, *, width: float = 11.0, height: float = 4.2):
     return fig, list(np.atleast_1d(axes))
 
 
-def save_figure(fig, path):
+def save_figure(fig, path, *, dpi: int = 110):
     """Write ``fig`` as a PNG at ``path`` (parent folders created); returns the Path."""
     from pathlib import Path
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, format="png")
+    fig.savefig(path, dpi=dpi, format="png")
     return path

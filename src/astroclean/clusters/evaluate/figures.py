@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from astroclean.clusters.network import PARAMETERS
+from astroclean.evaluate.figures import save_figure
 
 
 def _plt():
@@ -17,7 +18,7 @@ def _plt():
 def _finish(fig, path):
     """Lay out, write at 90 dpi and close ``fig``."""
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     _plt().close(fig)
 
 

@@ -92,3 +92,24 @@ def test_two_thousand_patches_well_under_a_minute(shared_data):
     start = time.perf_counter()
     s = make_cosmic_ray_set("ground", "train", n_patches=2000, patch_size=128, rng=0, data_dir=shared_data)
     assert time.perf_counter() - start < 40 and s.image.shape == (2000, 128, 128)
+
+
+def test_hits_placed_on_stars_are_positives():
+    """``on_stars_probability=1``: every patch with a bright star gets extra hits centred on it (issue 10)."""
+    from astroclean.cosmicrays.simulate.inject import bright_star_centres
+
+    kw = dict(n_patches=6, patch_size=64, star_field_fraction=1.0, fwhm_range=(2.0, 3.0), density=0.002)
+    plain = make_cosmic_ray_set("crowded", "benchmark", rng=5, **kw)
+    placed = make_cosmic_ray_set("crowded", "benchmark", rng=5, on_stars_probability=1.0,
+                                 on_stars={"min_peak_rms": 20.0, "spread": 0, "hits_per_star": 3}, **kw)
+    assert placed.meta["on_stars"]["hits_per_star"] == 3 and plain.meta["on_stars"] is None
+    clean = placed.image - placed.signal
+    n_on_star, n_stars = 0, 0
+    for i in range(len(placed)):
+        centres = bright_star_centres(clean[i], placed.bad[i], min_peak_rms=20.0)
+        n_stars += len(centres)
+        for y, x in np.round(centres).astype(int):
+            n_on_star += bool(placed.truth[i, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any())
+    assert n_stars > 0 and n_on_star >= 0.8 * n_stars
+    assert (placed.n_hits >= plain.n_hits).all() and placed.truth.sum() > plain.truth.sum()
+    assert not (placed.truth & placed.bad).any()

@@ -110,6 +110,9 @@ def add_train_parser(tasks):
     cr.add_argument("--saturated", action="store_true",
                     help="a quarter of the patches also get a saturated star, its core masked and the mask grown "
                          "by 0-2 px (the wing beside it is a negative)")
+    cr.add_argument("--on-stars", type=float, default=0.0, metavar="P",
+                    help="that fraction of the patches also gets hits placed on its stars (peak >= 20 RMS) as "
+                         "positives (default 0)")
     cr.add_argument("--dilate", type=int, default=0,
                     help="post-threshold dilation recorded in the card as the model's default (default 0)")
     cr.add_argument("--target-fpr", type=float, default=None,
@@ -154,6 +157,7 @@ def run_train(args) -> int:
         val_patches=args.val_patches, patch_size=args.patch_size, rng=args.seed, data_dir=args.data_dir,
         output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command,
         target_snr=args.target_snr, wide=args.wide, default_dilate=args.dilate, init_from=args.init_from,
-        target_fpr=args.target_fpr, spectra=args.spectra, saturated=args.saturated)
+        target_fpr=args.target_fpr, spectra=args.spectra, saturated=args.saturated,
+        on_stars=args.on_stars)
     print(card.summary())
     return 0

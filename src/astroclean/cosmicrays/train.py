@@ -91,15 +91,18 @@ WIDE = {"fwhm_range": (0.8, 8.0), "artefact_probability": 0.35, "star_field_frac
 #: ``--saturated``: a quarter of the patches also get a saturated star whose core is masked, the mask grown
 #: by 0-2 px (issue 10, step 1: the wings beside the masked cores were cr-any's top false positives on CG16).
 SATURATED = {"saturated_star_probability": 0.25, "saturation_grow": 2}
+#: ``--on-stars P``: that fraction of the patches also gets hits placed on its stars, as positives
+#: (:data:`~astroclean.cosmicrays.simulate.sets.ON_STARS`; issue 10: recall inside bright isophotes).
 
 
 def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None, wide: bool = False,
-                          spectra: bool = False, saturated: bool = False) -> PatchSet:
+                          spectra: bool = False, saturated: bool = False, on_stars: float = 0.0) -> PatchSet:
     """Patches from the TRAIN split of every flavour in ``flavours`` (``"ground+crowded"``, ``"all"``), pooled.
 
     ``wide``: also the extra real backgrounds (:func:`~astroclean.cosmicrays.simulate.backgrounds.wide_training_backgrounds`),
     simulated fields of PSF FWHM 0.8-8 px (stars, crowded, galaxy-dominated) and detector artefacts as
-    negatives (:data:`WIDE`).
+    negatives (:data:`WIDE`); ``saturated`` adds masked saturated stars (:data:`SATURATED`); ``on_stars``
+    is the fraction of patches that also get hits placed on their stars.
     """
     from astroclean.cosmicrays.simulate import make_cosmic_ray_set
     from astroclean.cosmicrays.simulate.backgrounds import wide_training_backgrounds
@@ -122,6 +125,8 @@ def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None
                 options["artefact_pool"] = ARTEFACTS + EXTRA_ARTEFACTS
         if saturated:
             options.update(SATURATED)
+        if on_stars:
+            options["on_stars_probability"] = float(on_stars)
         sets.append(make_cosmic_ray_set(name, "train", n_patches=n, patch_size=patch_size, rng=rng,
                                         data_dir=data_dir, **options))
     return PatchSet(*(np.concatenate([getattr(s, f) for s in sets])
@@ -138,14 +143,13 @@ def validation_threshold(model, x_val, val, ignore, *, fpr: float, config) -> fl
     return float(1.0 / (1.0 + np.exp(-t)))
 
 
-def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, log, wide=False, spectra=False,
-               saturated=False):
+def _make_sets(flavour, *, n_patches, val_patches, patch_size, seed, data_dir, log, **options):
     log(f"simulating {n_patches} training + {val_patches} validation patches ({flavour}, {patch_size} px"
-        f"{', wide' if wide else ''})")
+        f"{''.join(f', {k}={v}' for k, v in options.items() if v)})")
     train = make_training_patches(flavour, n_patches=n_patches, patch_size=patch_size, rng=seed, data_dir=data_dir,
-                                  wide=wide, spectra=spectra, saturated=saturated)
+                                  **options)
     val = make_training_patches(flavour, n_patches=val_patches, patch_size=patch_size, rng=seed + 1000,
-                                data_dir=data_dir, wide=wide, spectra=spectra, saturated=saturated)
+                                data_dir=data_dir, **options)
     return train, val
 
 
@@ -154,7 +158,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                            output_dir=None, overwrite: bool = False, device=None, command: str = "",
                            log=print, target_snr: float = 0.0, wide: bool = False, default_dilate: int = 0,
                            init_from: str | None = None, target_fpr: float | None = None, spectra: bool = False,
-                           saturated: bool = False):
+                           saturated: bool = False, on_stars: float = 0.0):
     """Simulate, train, pick the best validation epoch and (optionally) export weights + card.
 
     The best epoch maximises the TPR at 1e-4 FPR of validation cosmic-ray
@@ -167,7 +171,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     ``init_from`` names a shipped model to warm-start from (its weights, new input channels zero);
     ``target_fpr`` sets the card's default threshold to the one giving that FPR on the validation
     negatives (pixels outside the injected footprints), instead of 0.5; ``saturated`` adds masked
-    saturated stars (:data:`SATURATED`).
+    saturated stars (:data:`SATURATED`); ``on_stars`` places hits on the stars of that fraction of the patches.
     Returns ``(model, card, history)``.
     """
     if not isinstance(rng, (int, np.integer)):
@@ -175,7 +179,8 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     seed = int(rng)
     start = time.perf_counter()
     train, val = _make_sets(flavour, n_patches=n_patches, val_patches=val_patches, patch_size=patch_size,
-                            seed=seed, data_dir=data_dir, log=log, wide=wide, spectra=spectra, saturated=saturated)
+                            seed=seed, data_dir=data_dir, log=log, wide=wide, spectra=spectra, saturated=saturated,
+                            on_stars=on_stars)
     log(f"simulated in {(time.perf_counter() - start) / 60:.1f} min")
     channels = config.in_channels
     x_train, ig_train = prepare_inputs(train, rng=seed, channels=channels)
@@ -224,7 +229,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                "target": (f"charge core: injected signal >= {target_snr:g} sigma" if target_snr > 0
                           else "injected footprint dilated by 3x3"),
                "default_dilate": int(default_dilate), "wide": bool(wide), "spectra": bool(spectra),
-               "saturated": bool(saturated),
+               "saturated": bool(saturated), "on_stars": float(on_stars),
                "init_from": init_from,
                "default_threshold_rule": (f"FPR {target_fpr:g} on the validation negatives" if target_fpr
                                           else "0.5")},

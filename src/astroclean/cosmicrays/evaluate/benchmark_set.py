@@ -47,7 +47,7 @@ import numpy as np
 from astroclean.errors import AstrocleanKeyError, AstrocleanValueError
 from astroclean.cosmicrays.simulate import electrons_per_unit, load_backgrounds, load_cosmic_ray_library
 from astroclean.cosmicrays.simulate.backgrounds import CATALOGUE, FLAVOURS
-from astroclean.cosmicrays.simulate.inject import inject_into_arrays
+from astroclean.cosmicrays.simulate.inject import bright_star_centres, inject_into_arrays
 from astroclean.io.npz import load_npz, save_npz
 from astroclean.cosmicrays.evaluate.cases import BenchmarkCase
 
@@ -190,7 +190,8 @@ def _case(bg, sl, flavour, label, recipe, seed_seq, library):
     density = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     placement = {}
     if recipe.get("on_stars"):
-        centres = _star_centres(bg.data[sl], bg.mask[sl] | bad, recipe["on_stars"])
+        centres = bright_star_centres(bg.data[sl], bg.mask[sl] | bad,
+                                      min_peak_rms=float(recipe["on_stars"]["min_peak_rms"]))
         placement = {"centres": centres, "spread": int(recipe["on_stars"]["spread"]),
                      "max_hits": int(recipe["on_stars"]["hits_per_star"]) * len(centres)}
     signal, truth, peaks, origins, _ = inject_into_arrays(
@@ -215,29 +216,6 @@ def _case(bg, sl, flavour, label, recipe, seed_seq, library):
         gain=epu if np.isfinite(epu) and epu > 0 else None,
         read_noise=float(bg.read_noise) if bg.read_noise is not None and np.isfinite(epu) else None,
         saturation=bg.saturation, meta=meta)
-
-
-def _star_centres(clean, bad, options):
-    """(n, 2) (y, x) centres of the stars the near-stars recipe puts its hits on.
-
-    The stars of the photometry analysis (:func:`~astroclean.photometry.find_point_sources`
-    on the clean tile, background and RMS as in the stars analysis), kept when their
-    peak is at least ``options["min_peak_rms"]`` x the local background RMS.
-    """
-    from astroclean.background import background_and_noise
-    from astroclean.photometry import find_point_sources
-
-    clean = np.asarray(clean, dtype=np.float64)
-    bad = bad | ~np.isfinite(clean)
-    box = int(min(64, max(8, min(clean.shape) // 2)))   # as stars.clean_background
-    background, rms = background_and_noise(np.where(bad, np.nan, clean), bad, box=box, filter_size=3)
-    sources = find_point_sources(np.where(bad, 0.0, clean), background=background, rms=rms, mask=bad)
-    if len(sources) == 0:
-        return np.zeros((0, 2))
-    yi = np.clip(np.round(sources["y"]).astype(int), 0, clean.shape[0] - 1)
-    xi = np.clip(np.round(sources["x"]).astype(int), 0, clean.shape[1] - 1)
-    keep = sources["peak"] >= float(options["min_peak_rms"]) * rms[yi, xi]
-    return np.stack([sources["y"][keep], sources["x"][keep]], axis=1).reshape(-1, 2)
 
 
 def build_benchmark_set(name="default", *, rng=None) -> list:

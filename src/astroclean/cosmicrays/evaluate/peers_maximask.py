@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from astroclean.cosmicrays.evaluate.peers import Detector, DetectorError
+from astroclean.cosmicrays.evaluate.peers import Detector, DetectorError, register_detector
 
 __all__ = ["MaxiMaskDetector", "ENV"]
 
@@ -114,3 +114,6 @@ class MaxiMaskDetector(Detector):
             self.close()
         except Exception:  # interpreter shutdown: nothing left to clean reliably
             pass
+
+
+register_detector("maximask", lambda **o: MaxiMaskDetector(**o))

@@ -30,7 +30,7 @@ from astroclean.simulate.common import as_rng
 from astroclean.cosmicrays.simulate.library import CosmicRayLibrary, load_cosmic_ray_library
 from astroclean.cosmicrays.simulate.tracks import simulate_cosmic_ray
 
-__all__ = ["inject_cosmic_rays", "CosmicRayTruth"]
+__all__ = ["inject_cosmic_rays", "CosmicRayTruth", "bright_star_centres"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,37 @@ def _check(density, snr_range, simulated_fraction):
         raise AstrocleanValueError(f"density is the fraction of pixels covered, in [0, 0.5), got {density}")
     if not 0 <= simulated_fraction <= 1:
         raise AstrocleanValueError(f"simulated_fraction must be in [0, 1], got {simulated_fraction}")
+
+
+def bright_star_centres(clean, bad, *, min_peak_rms: float) -> np.ndarray:
+    """(n, 2) (y, x) centres of the stars of ``clean`` whose peak is at least ``min_peak_rms`` x the local RMS.
+
+    The stars of the photometry analysis (:func:`~astroclean.photometry.find_point_sources`, background
+    and RMS in boxes of a quarter of the frame, at most 64 px, as the stars analysis does). The
+    near-stars benchmark puts its hits on them (``min_peak_rms`` 160), and so does training with
+    ``on_stars`` (:func:`~astroclean.cosmicrays.simulate.make_cosmic_ray_set`).
+
+    >>> import numpy as np
+    >>> yy, xx = np.mgrid[:64, :64]
+    >>> sky = np.random.default_rng(0).normal(0.0, 1.0, (64, 64))
+    >>> star = 500.0 * np.exp(-((yy - 30) ** 2 + (xx - 20) ** 2) / 4.0)
+    >>> bright_star_centres(sky + star, np.zeros((64, 64), bool), min_peak_rms=160).round().tolist()
+    [[30.0, 20.0]]
+    """
+    from astroclean.background import background_and_noise
+    from astroclean.photometry import find_point_sources
+
+    clean = np.asarray(clean, dtype=np.float64)
+    bad = np.asarray(bad, bool) | ~np.isfinite(clean)
+    box = int(min(64, max(8, min(clean.shape) // 2)))   # as stars.clean_background
+    background, rms = background_and_noise(np.where(bad, np.nan, clean), bad, box=box, filter_size=3)
+    sources = find_point_sources(np.where(bad, 0.0, clean), background=background, rms=rms, mask=bad)
+    if len(sources) == 0:
+        return np.zeros((0, 2))
+    yi = np.clip(np.round(sources["y"]).astype(int), 0, clean.shape[0] - 1)
+    xi = np.clip(np.round(sources["x"]).astype(int), 0, clean.shape[1] - 1)
+    keep = sources["peak"] >= float(min_peak_rms) * rms[yi, xi]
+    return np.stack([sources["y"][keep], sources["x"][keep]], axis=1).reshape(-1, 2)
 
 
 def inject_into_arrays(data, sigma, bad, *, rng, library, density, snr_range, simulated_fraction,

@@ -29,7 +29,7 @@ from astroclean.errors import AstrocleanValueError
 from astroclean.io.npz import load_npz, save_npz
 from astroclean.simulate.common import as_rng
 from astroclean.cosmicrays.simulate.backgrounds import FLAVOURS, electrons_per_unit, load_backgrounds
-from astroclean.cosmicrays.simulate.inject import _check, _resolve_library, inject_into_arrays
+from astroclean.cosmicrays.simulate.inject import _check, _resolve_library, bright_star_centres, inject_into_arrays
 from astroclean.simulate.starfield import simulate_star_field
 
 __all__ = ["CosmicRaySet", "make_cosmic_ray_set", "write_cosmic_ray_set", "read_cosmic_ray_set"]
@@ -97,6 +97,11 @@ class CosmicRaySet:
         return self.image.shape[0]
 
 
+#: Hits placed on stars (``on_stars_probability``): stars peaking at 20 RMS or more, hits centred within
+#: 2 px of the star centre, at most 2 per star.
+ON_STARS = {"min_peak_rms": 20.0, "spread": 2, "hits_per_star": 2}
+
+
 def _draw(rng, spec):
     lo, hi = spec
     return float(lo if lo == hi else np.exp(rng.uniform(np.log(lo), np.log(hi))))
@@ -126,7 +131,8 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
                         sky_probability: float = 0.5, gain_probability: float = 0.3, library=None,
                         max_bad_fraction: float = 0.5, fwhm_range=None, artefact_probability: float = 0.0,
                         extra_backgrounds=(), artefact_pool=None, saturated_star_probability: float = 0.0,
-                        saturation_grow: int = 0) -> CosmicRaySet:
+                        saturation_grow: int = 0, on_stars_probability: float = 0.0,
+                        on_stars=None) -> CosmicRaySet:
     """Make ``n_patches`` patches with injected cosmic rays and their truth.
 
     Parameters
@@ -174,6 +180,14 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
         the unseen benchmark's frames have it): the steep unmasked wing next to a masked core is a negative.
     saturation_grow : int
         Largest growth (pixels, drawn per patch) of those saturation masks.
+    on_stars_probability : float
+        Probability that a patch also gets hits placed on its stars, as positives (:data:`ON_STARS`
+        or ``on_stars``): after the uniform injection, hits are centred within ``spread`` px of the stars
+        whose peak is at least ``min_peak_rms`` x the local RMS
+        (:func:`~astroclean.cosmicrays.simulate.inject.bright_star_centres`), at most ``hits_per_star`` each.
+        Uniform injection rarely lands on a star, so without it a network learns to leave stars alone.
+    on_stars : dict, optional
+        ``min_peak_rms``, ``spread``, ``hits_per_star`` (default :data:`ON_STARS`).
     artefact_pool : sequence of str, optional
         Kinds of artefact drawn from (default :data:`~astroclean.cosmicrays.simulate.artefacts.ARTEFACTS`).
     extra_backgrounds : sequence of Image
@@ -275,6 +289,14 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             data, sigma, bad, rng=rng, library=library, density=d, snr_range=snr_range,
             simulated_fraction=simulated_fraction, saturation=sat,
         )
+        if on_stars_probability and rng.random() < on_stars_probability:
+            opts = dict(ON_STARS, **(on_stars or {}))
+            centres = bright_star_centres(data, bad, min_peak_rms=opts["min_peak_rms"])
+            more, more_truth, _, more_origins, _ = inject_into_arrays(
+                data + signal, sigma, bad, rng=rng, library=library, density=1.0, snr_range=snr_range,
+                simulated_fraction=simulated_fraction, saturation=sat, centres=centres,
+                spread=int(opts["spread"]), max_hits=int(opts["hits_per_star"]) * len(centres))
+            signal, truth, origins = signal + more, truth | more_truth, (*origins, *more_origins)
         for key, value in (("image", data + signal), ("variance", var), ("bad", bad), ("truth", truth),
                            ("signal", signal), ("snr", np.where(bad, 0.0, signal / sigma)), ("names", src.name),
                            ("units", src.unit or ""), ("gain", epu), ("sky", sky), ("scale", scale),
@@ -290,7 +312,9 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             "star_field_fraction": star_field_fraction, "sky_probability": sky_probability,
             "gain_probability": gain_probability, "fwhm_range": None if fwhm_range is None else list(fwhm_range),
             "artefact_probability": artefact_probability, "saturated_star_probability": saturated_star_probability,
-            "saturation_grow": saturation_grow, "library_split_rule": library.meta.get("split_rule", "")
+            "saturation_grow": saturation_grow, "on_stars_probability": on_stars_probability,
+            "on_stars": dict(ON_STARS, **(on_stars or {})) if on_stars_probability else None,
+            "library_split_rule": library.meta.get("split_rule", "")
             if library is not None else "", "backgrounds": sorted({b.name for b in frames})}
     return CosmicRaySet(**arrays, meta=meta)
 

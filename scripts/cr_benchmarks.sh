@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Regenerate every part of the cosmic-ray benchmark that the docs and cards quote, from a clean clone:
+# the unseen-instrument part first, then hits placed on stars, the held-out regions of the training
+# instruments, and the 2048 x 4096 speed table (run that one on an otherwise idle machine).
+#
+#   ASTROCLEAN_DATA_DIR=../shared/data ASTROCLEAN_MAXIMASK_PYTHON=$PWD/mm-env/bin/python \
+#       bash scripts/cr_benchmarks.sh [OUT]      # default OUT: runs/cr_benchmarks
+#
+# Every method of a part runs in the same run on the same cases. A peer that is not installed
+# (MaxiMask needs its own TensorFlow environment, docs/benchmark.md) is listed as skipped with the
+# reason. The outputs land in OUT/<part>/; copy them to docs/ and rerun the table scripts with --docs.
+set -euo pipefail
+out=${1:-runs/cr_benchmarks}
+mkdir -p "$out"
+ours=astroclean:cr-any,astroclean:auto,astroclean:ground,astroclean:space
+peers=astroscrappy,lacosmic,deepcr:ACS-WFC,cosmic-conn:ground_imaging,maximask
+
+stamp() { echo "== $1: $(date -u '+%F %T UTC'), commit $(git rev-parse --short HEAD), load $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+stamp unseen
+astroclean evaluate cosmic-rays --benchmark unseen --analyses none --threads 1 -o "$out/unseen" \
+    --methods "$ours,$peers" --overwrite
+python scripts/unseen_table.py "$out/unseen/table.ecsv"
+
+stamp near-stars
+astroclean evaluate cosmic-rays --benchmark near-stars --analyses stars,photometry --threads 1 \
+    -o "$out/near_stars" --methods "$ours,$peers" --overwrite
+python scripts/cr_near_stars_table.py "$out/near_stars"
+
+stamp default
+astroclean evaluate cosmic-rays --benchmark default --analyses stars,photometry,saturated --threads 1 \
+    -o "$out/default" --overwrite \
+    --methods "$ours,$peers,astroscrappy:sigclip3,deepcr:decam,cosmic-conn:HST_ACS_WFC"
+
+stamp speed
+python benchmarks/speed_cosmic.py --sizes 2048x4096 --methods astroclean:cr-any astroscrappy \
+    "deepcr:ACS-WFC[patch=256]" --reference astroclean:cr-any --repeats 3 --threads 2 \
+    --output "$out/speed_2048x4096.ecsv"
+stamp done

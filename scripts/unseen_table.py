@@ -63,6 +63,14 @@ def summarise(path) -> str:
                 v = None if r is None else float(r[column])
                 cells.append("-" if v is None else (f"{v:.2e}" if column == "op_fpr" else _fmt(v)))
             out.append(f"| {m} | " + " | ".join(cells) + " |")
+    ours = [m for m in methods if m.startswith("astroclean:") and all((m, g) in get for g in groups)]
+    if ours and "threshold@fpr=0.0001" in table.colnames:
+        out += ["", "Logit threshold giving FPR 1e-4, per instrument (our models; the card's default is the logit "
+                "fixed on the validation set):", "",
+                "| model | " + " | ".join(g[len(PREFIX):] for g in groups) + " |", "|---" * (len(groups) + 1) + "|"]
+        for m in ours:
+            out.append(f"| {m} | " + " | ".join(f"{float(get[(m, g)]['threshold@fpr=0.0001']):.2f}" for g in groups)
+                       + " |")
     return "\n".join(out) + "\n"
 
 

@@ -27,7 +27,10 @@ KEYS = {
     "iou": "IoU at the card threshold",
     "fdr": "FDR at the card threshold",
     "op_fpr": "clean fraction flagged at the card threshold",
+    "threshold@fpr=0.0001": "score threshold for FPR 1e-4 (logit)",
 }
+#: Per-group values that are not averaged over instruments.
+NOT_AVERAGED = {KEYS["threshold@fpr=0.0001"]}
 
 
 def _value(row, key):
@@ -69,7 +72,8 @@ def main(argv=None) -> int:
         unseen = [v for k, v in per_flavour.items() if k.startswith("unseen:")]
         if unseen:   # the summary: plain means over instruments, and the worst one
             entry["mean_over_instruments"] = {label: round(sum(v[label] for v in unseen) / len(unseen), 4)
-                                              for label in unseen[0] if all(label in v for v in unseen)}
+                                              for label in unseen[0] if all(label in v for v in unseen)
+                                              and label not in NOT_AVERAGED}
             entry["worst_instrument_tpr_at_1e-4"] = min(v[KEYS["tpr@fpr=0.0001"]] for v in unseen)
         card["metrics"][args.key] = entry
         card_path.write_text(json.dumps(card, indent=2) + "\n")

@@ -13,7 +13,7 @@ import numpy as np
 from astroclean.errors import AstrocleanValueError
 
 from astroclean.metrics import (bootstrap_ci, detection_scores, precision_recall_curve, roc_curve, summarize_detection,
-                       tpr_at_fpr_ci, tpr_by_signal)
+                                threshold_at_fpr, tpr_at_fpr_ci, tpr_by_signal)
 from astroclean.metrics.summary import DEFAULT_BINS
 
 FPRS = (1e-4, 1e-3)
@@ -106,6 +106,7 @@ def _group_row(method, group, outs, *, n_boot, rng, confidence, truth_mode, min_
     for fpr in FPRS:
         key = f"tpr@fpr={fpr:g}"
         row[key] = summary.tpr_at_fpr[fpr]
+        row[f"threshold@fpr={fpr:g}"] = threshold_at_fpr(truth, score, fpr, ignore=ignore)  # in score units
         row.update(_ci_row(key, tpr_at_fpr_ci(truths, scores, fpr, ignores=bads, n_boot=n_boot, rng=rng,
                                               confidence=confidence)))
         row.update(summary.tpr_at_fpr_by_signal[fpr].as_row(prefix=key))

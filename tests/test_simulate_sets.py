@@ -113,16 +113,3 @@ def test_hits_placed_on_stars_are_positives():
     assert n_stars > 0 and n_on_star >= 0.8 * n_stars
     assert not (placed.truth & placed.bad).any()
 
-
-def test_hits_on_every_bright_peak_are_capped_per_patch():
-    """Finder "peaks" (every bright local maximum, crowded or not), at most ``max_hits`` hits a patch. The
-    placement draws from the patch's random stream, so only the first patch is the same with and without."""
-    kw = dict(n_patches=1, patch_size=64, star_field_fraction=1.0, fwhm_range=(2.0, 3.0), density=0.002)
-    plain = make_cosmic_ray_set("crowded", "benchmark", rng=5, on_stars_probability=1.0,
-                                on_stars={"finder": "peaks", "max_hits": 0}, **kw)
-    placed = make_cosmic_ray_set("crowded", "benchmark", rng=5, on_stars_probability=1.0,
-                                 on_stars={"finder": "peaks", "max_hits": 5}, **kw)
-    assert placed.meta["on_stars"]["finder"] == "peaks"
-    assert np.allclose(placed.image - placed.signal, plain.image - plain.signal)
-    assert 1 <= placed.n_hits[0] - plain.n_hits[0] <= 5   # 5 tries; a stamp landing on nothing good is skipped
-    assert (placed.truth >= plain.truth).all() and placed.truth.sum() > plain.truth.sum()

@@ -113,8 +113,6 @@ def add_train_parser(tasks):
     cr.add_argument("--on-stars", type=float, default=0.0, metavar="P",
                     help="that fraction of the patches also gets hits placed on its stars (peak >= 20 RMS) as "
                          "positives (default 0)")
-    cr.add_argument("--on-stars-finder", choices=["isolated", "peaks", "peaks-dense"], default="isolated",
-                    help="where --on-stars puts hits: isolated round stars, or every bright local maximum")
     cr.add_argument("--dilate", type=int, default=0,
                     help="post-threshold dilation recorded in the card as the model's default (default 0)")
     cr.add_argument("--target-fpr", type=float, default=None,
@@ -160,6 +158,6 @@ def run_train(args) -> int:
         output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command,
         target_snr=args.target_snr, wide=args.wide, default_dilate=args.dilate, init_from=args.init_from,
         target_fpr=args.target_fpr, spectra=args.spectra, saturated=args.saturated,
-        on_stars=args.on_stars, on_stars_finder=args.on_stars_finder)
+        on_stars=args.on_stars)
     print(card.summary())
     return 0

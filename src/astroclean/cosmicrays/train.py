@@ -92,15 +92,11 @@ WIDE = {"fwhm_range": (0.8, 8.0), "artefact_probability": 0.35, "star_field_frac
 #: by 0-2 px (issue 10, step 1: the wings beside the masked cores were cr-any's top false positives on CG16).
 SATURATED = {"saturated_star_probability": 0.25, "saturation_grow": 2}
 #: ``--on-stars P``: that fraction of the patches also gets hits placed on its stars, as positives
-#: (:data:`~astroclean.cosmicrays.simulate.sets.ON_STARS`; issue 10: recall inside bright isophotes);
-#: ``--on-stars-finder`` picks where: isolated round stars, or every bright local maximum (at most 12 hits a patch).
-ON_STARS_FINDERS = {"isolated": {"finder": "isolated"}, "peaks": {"finder": "peaks", "max_hits": 12},
-                    "peaks-dense": {"finder": "peaks", "max_hits": 24, "hits_per_star": 3}}
+#: (:data:`~astroclean.cosmicrays.simulate.sets.ON_STARS`; issue 10: recall inside bright isophotes).
 
 
 def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None, wide: bool = False,
-                          spectra: bool = False, saturated: bool = False, on_stars: float = 0.0,
-                          on_stars_finder: str = "isolated") -> PatchSet:
+                          spectra: bool = False, saturated: bool = False, on_stars: float = 0.0) -> PatchSet:
     """Patches from the TRAIN split of every flavour in ``flavours`` (``"ground+crowded"``, ``"all"``), pooled.
 
     ``wide``: also the extra real backgrounds (:func:`~astroclean.cosmicrays.simulate.backgrounds.wide_training_backgrounds`),
@@ -131,7 +127,6 @@ def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None
             options.update(SATURATED)
         if on_stars:
             options["on_stars_probability"] = float(on_stars)
-            options["on_stars"] = ON_STARS_FINDERS[on_stars_finder]
         sets.append(make_cosmic_ray_set(name, "train", n_patches=n, patch_size=patch_size, rng=rng,
                                         data_dir=data_dir, **options))
     return PatchSet(*(np.concatenate([getattr(s, f) for s in sets])
@@ -163,7 +158,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                            output_dir=None, overwrite: bool = False, device=None, command: str = "",
                            log=print, target_snr: float = 0.0, wide: bool = False, default_dilate: int = 0,
                            init_from: str | None = None, target_fpr: float | None = None, spectra: bool = False,
-                           saturated: bool = False, on_stars: float = 0.0, on_stars_finder: str = "isolated"):
+                           saturated: bool = False, on_stars: float = 0.0):
     """Simulate, train, pick the best validation epoch and (optionally) export weights + card.
 
     The best epoch maximises the TPR at 1e-4 FPR of validation cosmic-ray
@@ -185,7 +180,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     start = time.perf_counter()
     train, val = _make_sets(flavour, n_patches=n_patches, val_patches=val_patches, patch_size=patch_size,
                             seed=seed, data_dir=data_dir, log=log, wide=wide, spectra=spectra, saturated=saturated,
-                            on_stars=on_stars, on_stars_finder=on_stars_finder)
+                            on_stars=on_stars)
     log(f"simulated in {(time.perf_counter() - start) / 60:.1f} min")
     channels = config.in_channels
     x_train, ig_train = prepare_inputs(train, rng=seed, channels=channels)
@@ -235,7 +230,6 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                           else "injected footprint dilated by 3x3"),
                "default_dilate": int(default_dilate), "wide": bool(wide), "spectra": bool(spectra),
                "saturated": bool(saturated), "on_stars": float(on_stars),
-               "on_stars_finder": on_stars_finder if on_stars else None,
                "init_from": init_from,
                "default_threshold_rule": (f"FPR {target_fpr:g} on the validation negatives" if target_fpr
                                           else "0.5")},

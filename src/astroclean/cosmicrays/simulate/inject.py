@@ -30,7 +30,7 @@ from astroclean.simulate.common import as_rng
 from astroclean.cosmicrays.simulate.library import CosmicRayLibrary, load_cosmic_ray_library
 from astroclean.cosmicrays.simulate.tracks import simulate_cosmic_ray
 
-__all__ = ["inject_cosmic_rays", "CosmicRayTruth", "bright_star_centres", "bright_peaks"]
+__all__ = ["inject_cosmic_rays", "CosmicRayTruth", "bright_star_centres"]
 
 
 @dataclass(frozen=True)
@@ -120,31 +120,6 @@ def bright_star_centres(clean, bad, *, min_peak_rms: float) -> np.ndarray:
     xi = np.clip(np.round(sources["x"]).astype(int), 0, clean.shape[1] - 1)
     keep = sources["peak"] >= float(min_peak_rms) * rms[yi, xi]
     return np.stack([sources["y"][keep], sources["x"][keep]], axis=1).reshape(-1, 2)
-
-
-def bright_peaks(clean, bad, *, min_peak_rms: float, size: int = 5) -> np.ndarray:
-    """(n, 2) (y, x) local maxima (``size`` x ``size``) of ``clean`` at least ``min_peak_rms`` x the RMS above the
-    background: every star and compact galaxy core, crowded or not (unlike :func:`bright_star_centres`,
-    which keeps isolated round stars only). Training puts hits on them (``on_stars`` with finder ``"peaks"``).
-
-    >>> import numpy as np
-    >>> yy, xx = np.mgrid[:64, :64]
-    >>> sky = np.random.default_rng(0).normal(0.0, 1.0, (64, 64))
-    >>> pair = sum(500.0 * np.exp(-((yy - 30) ** 2 + (xx - x) ** 2) / 4.0) for x in (20, 26))
-    >>> bright_peaks(sky + pair, np.zeros((64, 64), bool), min_peak_rms=160).tolist()
-    [[30.0, 20.0], [30.0, 26.0]]
-    """
-    from scipy import ndimage
-
-    from astroclean.background import background_and_noise
-
-    clean = np.asarray(clean, dtype=np.float64)
-    bad = np.asarray(bad, bool) | ~np.isfinite(clean)
-    box = int(min(64, max(8, min(clean.shape) // 2)))
-    background, rms = background_and_noise(np.where(bad, np.nan, clean), bad, box=box, filter_size=3)
-    level = np.where(bad, -np.inf, (clean - background) / np.where(rms > 0, rms, np.inf))
-    peaks = (level >= min_peak_rms) & (ndimage.maximum_filter(level, size=size, mode="nearest") == level)
-    return np.argwhere(peaks).astype(float).reshape(-1, 2)
 
 
 def inject_into_arrays(data, sigma, bad, *, rng, library, density, snr_range, simulated_fraction,

@@ -29,8 +29,7 @@ from astroclean.errors import AstrocleanValueError
 from astroclean.io.npz import load_npz, save_npz
 from astroclean.simulate.common import as_rng
 from astroclean.cosmicrays.simulate.backgrounds import FLAVOURS, electrons_per_unit, load_backgrounds
-from astroclean.cosmicrays.simulate.inject import (_check, _resolve_library, bright_peaks, bright_star_centres,
-                                                  inject_into_arrays)
+from astroclean.cosmicrays.simulate.inject import _check, _resolve_library, bright_star_centres, inject_into_arrays
 from astroclean.simulate.starfield import simulate_star_field
 
 __all__ = ["CosmicRaySet", "make_cosmic_ray_set", "write_cosmic_ray_set", "read_cosmic_ray_set"]
@@ -98,11 +97,10 @@ class CosmicRaySet:
         return self.image.shape[0]
 
 
-#: Hits placed on stars (``on_stars_probability``): stars peaking at 20 RMS or more, hits centred within
-#: 2 px of the star centre, at most 2 per star; ``finder`` "isolated" (round isolated stars,
-#: :func:`~astroclean.cosmicrays.simulate.inject.bright_star_centres`) or "peaks" (every local maximum,
-#: :func:`~astroclean.cosmicrays.simulate.inject.bright_peaks`), at most ``max_hits`` per patch.
-ON_STARS = {"min_peak_rms": 20.0, "spread": 2, "hits_per_star": 2, "finder": "isolated", "max_hits": 10000}
+#: Hits placed on stars (``on_stars_probability``): round isolated stars peaking at 20 RMS or more
+#: (:func:`~astroclean.cosmicrays.simulate.inject.bright_star_centres`), hits centred within 2 px of the
+#: star centre, at most 2 per star.
+ON_STARS = {"min_peak_rms": 20.0, "spread": 2, "hits_per_star": 2}
 
 
 def _draw(rng, spec):
@@ -294,12 +292,11 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
         )
         if on_stars_probability and rng.random() < on_stars_probability:
             opts = dict(ON_STARS, **(on_stars or {}))
-            finder = {"isolated": bright_star_centres, "peaks": bright_peaks}[opts["finder"]]
-            centres = finder(data, bad, min_peak_rms=opts["min_peak_rms"])
+            centres = bright_star_centres(data, bad, min_peak_rms=opts["min_peak_rms"])
             more, more_truth, _, more_origins, _ = inject_into_arrays(
                 data + signal, sigma, bad, rng=rng, library=library, density=1.0, snr_range=snr_range,
                 simulated_fraction=simulated_fraction, saturation=sat, centres=centres, spread=int(opts["spread"]),
-                max_hits=min(int(opts["hits_per_star"]) * len(centres), int(opts["max_hits"])))
+                max_hits=int(opts["hits_per_star"]) * len(centres))
             signal, truth, origins = signal + more, truth | more_truth, (*origins, *more_origins)
         for key, value in (("image", data + signal), ("variance", var), ("bad", bad), ("truth", truth),
                            ("signal", signal), ("snr", np.where(bad, 0.0, signal / sigma)), ("names", src.name),

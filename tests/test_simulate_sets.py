@@ -112,4 +112,3 @@ def test_hits_placed_on_stars_are_positives():
             n_on_star += bool(placed.truth[i, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any())
     assert n_stars > 0 and n_on_star >= 0.8 * n_stars
     assert not (placed.truth & placed.bad).any()
-

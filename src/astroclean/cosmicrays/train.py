@@ -91,8 +91,6 @@ WIDE = {"fwhm_range": (0.8, 8.0), "artefact_probability": 0.35, "star_field_frac
 #: ``--saturated``: a quarter of the patches also get a saturated star whose core is masked, the mask grown
 #: by 0-2 px (issue 10, step 1: the wings beside the masked cores were cr-any's top false positives on CG16).
 SATURATED = {"saturated_star_probability": 0.25, "saturation_grow": 2}
-#: ``--on-stars P``: that fraction of the patches also gets hits placed on its stars, as positives
-#: (:data:`~astroclean.cosmicrays.simulate.sets.ON_STARS`; issue 10: recall inside bright isophotes).
 
 
 def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None, wide: bool = False,
@@ -102,7 +100,8 @@ def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None
     ``wide``: also the extra real backgrounds (:func:`~astroclean.cosmicrays.simulate.backgrounds.wide_training_backgrounds`),
     simulated fields of PSF FWHM 0.8-8 px (stars, crowded, galaxy-dominated) and detector artefacts as
     negatives (:data:`WIDE`); ``saturated`` adds masked saturated stars (:data:`SATURATED`); ``on_stars``
-    is the fraction of patches that also get hits placed on their stars.
+    is the fraction of patches that also get hits placed on their stars
+    (:data:`~astroclean.cosmicrays.simulate.sets.ON_STARS`; issue 10: recall inside bright isophotes).
     """
     from astroclean.cosmicrays.simulate import make_cosmic_ray_set
     from astroclean.cosmicrays.simulate.backgrounds import wide_training_backgrounds

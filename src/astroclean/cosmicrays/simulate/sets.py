@@ -226,6 +226,7 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             f"no {flavour}/{split} background is at least {p} pixels on a side; use a smaller patch_size "
             "or star_field_fraction=1"
         )
+    star_hits = dict(ON_STARS, **(on_stars or {}))
     sim_frames = []
     out = {k: [] for k in ("image", "variance", "bad", "truth", "signal", "snr", "names", "units", "gain", "sky",
                            "scale", "n_hits")}
@@ -291,12 +292,11 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             simulated_fraction=simulated_fraction, saturation=sat,
         )
         if on_stars_probability and rng.random() < on_stars_probability:
-            opts = dict(ON_STARS, **(on_stars or {}))
-            centres = bright_star_centres(data, bad, min_peak_rms=opts["min_peak_rms"])
+            centres = bright_star_centres(data, bad, min_peak_rms=star_hits["min_peak_rms"])
             more, more_truth, _, more_origins, _ = inject_into_arrays(
                 data + signal, sigma, bad, rng=rng, library=library, density=1.0, snr_range=snr_range,
-                simulated_fraction=simulated_fraction, saturation=sat, centres=centres, spread=int(opts["spread"]),
-                max_hits=int(opts["hits_per_star"]) * len(centres))
+                simulated_fraction=simulated_fraction, saturation=sat, centres=centres, spread=int(star_hits["spread"]),
+                max_hits=int(star_hits["hits_per_star"]) * len(centres))
             signal, truth, origins = signal + more, truth | more_truth, (*origins, *more_origins)
         for key, value in (("image", data + signal), ("variance", var), ("bad", bad), ("truth", truth),
                            ("signal", signal), ("snr", np.where(bad, 0.0, signal / sigma)), ("names", src.name),
@@ -314,7 +314,7 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             "gain_probability": gain_probability, "fwhm_range": None if fwhm_range is None else list(fwhm_range),
             "artefact_probability": artefact_probability, "saturated_star_probability": saturated_star_probability,
             "saturation_grow": saturation_grow, "on_stars_probability": on_stars_probability,
-            "on_stars": dict(ON_STARS, **(on_stars or {})) if on_stars_probability else None,
+            "on_stars": star_hits if on_stars_probability else None,
             "library_split_rule": library.meta.get("split_rule", "")
             if library is not None else "", "backgrounds": sorted({b.name for b in frames})}
     return CosmicRaySet(**arrays, meta=meta)

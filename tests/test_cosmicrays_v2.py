@@ -8,7 +8,8 @@ import pytest
 from scipy import ndimage
 
 from astroclean.cosmicrays import CosmicRayDetector
-from astroclean.cosmicrays.features import electrons_per_unit_of, network_input, noise_channel
+from astroclean.cosmicrays.detect import dilate_sparse
+from astroclean.cosmicrays.features import electrons_per_unit_of, minimum_3x3, network_input, noise_channel
 from astroclean.cosmicrays.fpr import check_fpr, flip_image, threshold_from_scores
 from astroclean.errors import AstrocleanValueError
 from astroclean.image import as_image
@@ -111,6 +112,18 @@ def test_noise_channel_sees_sources_not_hits():
     assert n[45, 40] < 0.2 and np.median(n) < 0.05                     # the hit and the sky are not
     x1, _ = network_input(img, channels=1)
     np.testing.assert_array_equal(x1, x2[0])                           # channel 0 = the v1 input
+
+
+def test_fast_filters_equal_scipy_edges_included():
+    rng = np.random.default_rng(3)
+    for shape in ((1, 1), (2, 5), (37, 53)):
+        a = rng.standard_normal(shape).astype("f4")
+        np.testing.assert_array_equal(minimum_3x3(a), ndimage.minimum_filter(a, size=3, mode="nearest"))
+        m = rng.random(shape) < 0.05
+        m[0, 0] = m[-1, -1] = True                                     # corners: nothing leaks outside
+        for n in (1, 2, 3):
+            np.testing.assert_array_equal(dilate_sparse(m, iterations=n), ndimage.binary_dilation(m, iterations=n))
+    assert not dilate_sparse(np.zeros((4, 4), bool)).any()
 
 
 def test_noise_channel_without_gain_or_sky_is_zero():

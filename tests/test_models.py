@@ -73,6 +73,19 @@ def test_unet_options_change_the_network():
         UNet(depth=0)
 
 
+@pytest.mark.parametrize("options", [dict(depth=3, width=8), dict(depth=2, width=4, attention=True),
+                                     dict(depth=3, width=8, encoder="resnet", upsample="bilinear")])
+def test_split_concatenations_give_the_same_outputs(options):
+    torch.manual_seed(0)
+    net = UNet(2, **options).eval()
+    x = torch.randn(1, 2, 40, 48)
+    with torch.no_grad():
+        whole = net(x)
+        net.split_concatenations(range(net.depth))
+        assert all(net.decoders[i][0].__class__.__name__ == "SplitInputConv2d" for i in range(net.depth))
+        torch.testing.assert_close(net(x), whole, rtol=1e-5, atol=1e-5)
+
+
 #: The models the CLI and the API use by default: a missing or corrupt file must fail here, loudly.
 DEFAULTS = ("ground", "space", "pacs-blue", "pacs-red")
 

@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from astroclean.errors import AstrocleanValueError
 from astroclean.models.registry import check_model_task
@@ -84,6 +83,27 @@ class CosmicRayResult(Result):
             if self.logit is not None:   # the unsaturated ranking
                 out.append(("CRLOGIT", self.logit.astype(np.float32), header, None))
         return out
+
+
+def dilate_sparse(mask: np.ndarray, *, iterations: int = 1) -> np.ndarray:
+    """``ndimage.binary_dilation(mask, iterations=n)`` (4-connected cross), exactly, touching only the
+    flagged pixels' neighbours: a cosmic-ray mask flags ~1e-3 of a frame, so this costs a few scans instead
+    of full-frame erosions.
+
+    >>> from scipy import ndimage
+    >>> m = np.zeros((6, 6), bool); m[0, 0] = m[3, 4] = True
+    >>> bool(np.array_equal(dilate_sparse(m, iterations=2), ndimage.binary_dilation(m, iterations=2)))
+    True
+    """
+    out = np.array(mask, dtype=bool, copy=True)
+    ny, nx = out.shape
+    for _ in range(iterations):
+        ys, xs = np.nonzero(out)
+        for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            y, x = ys + dy, xs + dx
+            inside = (y >= 0) & (y < ny) & (x >= 0) & (x < nx)
+            out[y[inside], x[inside]] = True
+    return out
 
 
 def _seed_card(rng):
@@ -208,7 +228,7 @@ class CosmicRayDetector:
         crmask = drop_saturation_halo(crmask, saturated_pixels(img), halo=saturation_halo)
         n_halo = n_raw - int(crmask.sum())
         if dilate:
-            crmask = ndimage.binary_dilation(crmask, iterations=int(dilate)) & ~bad
+            crmask = dilate_sparse(crmask, iterations=int(dilate)) & ~bad
         nonfinite = ~np.isfinite(img.data)
         probability[nonfinite] = np.nan
         logit[nonfinite] = np.nan

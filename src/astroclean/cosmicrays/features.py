@@ -31,13 +31,12 @@ Example
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from astroclean.image import Image
 from astroclean.inference.normalise import normalise
 from astroclean.inference.normalisers import register_normaliser
 
-__all__ = ["network_input", "noise_channel", "electrons_per_unit_of", "CHANNEL_NAMES", "NORMALISER"]
+__all__ = ["network_input", "noise_channel", "minimum_3x3", "electrons_per_unit_of", "CHANNEL_NAMES", "NORMALISER"]
 
 CHANNEL_NAMES = ("asinh((image - sky) / (2 noise))", "log(sigma_pixel / noise)")
 #: Registered name of the two-channel input (a model card's ``inputs["normaliser"]``).
@@ -70,14 +69,35 @@ def noise_channel(data: np.ndarray, sky: np.ndarray, noise: np.ndarray, epu, *, 
     """``log(sigma_pixel / noise)`` (float32, >= 0); zeros when ``epu`` is None."""
     if epu is None or not epu > 0:
         return np.zeros(data.shape, dtype=np.float32)
-    resid = np.asarray(data, dtype=np.float32) - sky
+    resid = np.asarray(data, dtype=np.float32) - np.asarray(sky, dtype=np.float32)
     if mask is not None and mask.any():
-        resid = np.where(mask, 0.0, resid)
-    source = np.clip(ndimage.minimum_filter(resid, size=3, mode="nearest"), 0.0, None)
-    with np.errstate(invalid="ignore", over="ignore"):
-        out = 0.5 * np.log1p(source / (np.float32(epu) * noise.astype(np.float32) ** 2))
-    out = np.nan_to_num(out, nan=0.0, posinf=0.0)
-    return out.astype(np.float32)
+        resid[mask] = 0.0
+    source = minimum_3x3(resid)
+    np.maximum(source, 0.0, out=source)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        source /= np.float32(epu) * noise.astype(np.float32) ** 2
+        out = np.log1p(source, out=source)
+    out *= np.float32(0.5)
+    out[~np.isfinite(out)] = 0.0
+    return out
+
+
+def minimum_3x3(a: np.ndarray) -> np.ndarray:
+    """``ndimage.minimum_filter(a, size=3, mode="nearest")``, exactly, in four passes of shifted views
+    (ten times faster on a full frame).
+
+    >>> from scipy import ndimage
+    >>> a = np.random.default_rng(0).standard_normal((5, 7)).astype("f4")
+    >>> bool(np.array_equal(minimum_3x3(a), ndimage.minimum_filter(a, size=3, mode="nearest")))
+    True
+    """
+    rows = np.array(a, copy=True)
+    np.minimum(rows[1:], a[:-1], out=rows[1:])
+    np.minimum(rows[:-1], a[1:], out=rows[:-1])
+    out = rows.copy()
+    np.minimum(out[:, 1:], rows[:, :-1], out=out[:, 1:])
+    np.minimum(out[:, :-1], rows[:, 1:], out=out[:, :-1])
+    return out
 
 
 def network_input(image: Image, *, channels: int = 1, epu="auto"):

@@ -1,7 +1,8 @@
 """Run any registered network: densely on images of any size (exact tiling), or on batches of cutouts.
 
 A :class:`Predictor` prepares a model once (eval mode, BatchNorm folded into
-the convolutions, channels-last memory layout on CPU) and applies the output
+the convolutions, channels-last memory layout on CPU, where a UNet's full-resolution
+concatenation is split into two convolutions) and applies the output
 activation its card declares (``sigmoid``, ``softmax`` or ``none``). Keep one
 Predictor for a batch of images: the model is loaded once.
 
@@ -89,6 +90,8 @@ class Predictor:
         prepared = fold_batchnorm(model).to(self.device)
         self.channels_last = self.device.type == "cpu"
         if self.channels_last:
+            if hasattr(prepared, "split_concatenations"):   # a UNet: no full-resolution concatenation
+                prepared.split_concatenations()
             prepared = prepared.to(memory_format=torch.channels_last)
         self.model = prepared
         self.card = getattr(model, "card", None)

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from astroclean.errors import AstrocleanValueError
-from astroclean.models.layers import AttentionGate, ConvBlock, InvertedResidual, ResidualBlock
+from astroclean.models.layers import AttentionGate, ConvBlock, InvertedResidual, ResidualBlock, SplitInputConv2d
 from astroclean.models.registry import register_model
 
 
@@ -99,6 +99,7 @@ class UNet(nn.Module):
         self.encoder = encoder
         self.blocks = int(blocks)
         channels = [int(c) for c in widths] if widths is not None else [width * 2**i for i in range(depth + 1)]
+        self.channels = tuple(channels)
         self.encoders = nn.ModuleList()
         prev = in_channels
         for level, ch in enumerate(channels):
@@ -121,6 +122,19 @@ class UNet(nn.Module):
             self.gates.append(AttentionGate(high, up_channels) if attention else nn.Identity())
             self.decoders.append(ConvBlock(high + up_channels, high, norm=norm, groups=groups))
         self.head = nn.Conv2d(channels[0], out_channels, 1)
+        self.split_levels: frozenset = frozenset()   # decoder levels whose concatenation is skipped
+
+    def split_concatenations(self, levels=(0,)) -> "UNet":
+        """Skip the skip/upsampled concatenation of the decoder at ``levels`` (0 = full resolution): the first
+        convolution there is split in two (:class:`SplitInputConv2d`). Same outputs up to float rounding;
+        for inference (the :class:`~astroclean.inference.Predictor` calls it after folding BatchNorm). Level 0
+        only by default: measured on CPU, channels-last, splitting the lower levels is slower."""
+        for i, level in enumerate(reversed(range(self.depth))):
+            if level in levels and level not in self.split_levels:
+                block = self.decoders[i]
+                block[0] = SplitInputConv2d(block[0], first_channels=self.channels[level])
+        self.split_levels = self.split_levels | frozenset(levels)
+        return self
 
     @property
     def multiple(self) -> int:
@@ -141,11 +155,11 @@ class UNet(nn.Module):
                 skips.append(x)
                 if pool:
                     x = F.max_pool2d(x, 2)
-        for up, gate, decoder in zip(self.ups, self.gates, self.decoders):
+        for level, up, gate, decoder in zip(reversed(range(self.depth)), self.ups, self.gates, self.decoders):
             x = up(x)
             skip = skips.pop()
             skip = gate(skip, x) if isinstance(gate, AttentionGate) else skip
-            x = decoder(torch.cat([skip, x], dim=1))
+            x = decoder((skip, x) if level in self.split_levels else torch.cat([skip, x], dim=1))
         return self.head(x)[..., :h, :w]
 
     def receptive_radius(self) -> int:

@@ -45,7 +45,7 @@ fi
 
 if want speed; then
 stamp speed
-python benchmarks/speed_cosmic.py --sizes 2048x4096 --methods astroclean:cr-any astroscrappy \
+python benchmarks/speed_cosmic.py --sizes 2048x4096 --methods astroclean:cr-any "astroclean:cr-any[tile=1024]" astroscrappy \
     "deepcr:ACS-WFC[patch=256]" --reference astroclean:cr-any --repeats 3 --threads 2 \
     --output "$out/speed_2048x4096.ecsv"
 fi

@@ -68,3 +68,11 @@ def test_gain_and_read_noise_used_when_sky_present(rng):
     _, norm = normalise(as_image(data, gain=2.0, read_noise=5.0, unit="adu"))
     assert norm.method == "gain"
     np.testing.assert_allclose(norm.noise.mean(), np.sqrt(sky_e + 25) / 2, rtol=0.02)
+
+
+def test_default_tile_is_cache_sized_on_cpu():
+    from astroclean.inference.predictor import default_tile
+
+    net = create_model("unet-bn", pretrained=False, depth=2, width=4)
+    assert default_tile("cpu") == 512 and default_tile("cuda") == 1024
+    assert Predictor(net, device="cpu").tile == 512 and Predictor(net, device="cpu", tile=100).tile == 100

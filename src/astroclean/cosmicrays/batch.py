@@ -61,7 +61,7 @@ class CosmicTask(TaskSpec):
     probability: bool = True
     hdu: str | int | None = None
     device: str | None = None
-    tile: int = 1024
+    tile: int | None = None
     plot: bool = False
     rng: int = 0
     allow_untrained: bool = False

@@ -165,8 +165,8 @@ class CosmicRayDetector:
     model : str
         Registered model name (``astroclean models``): ``"ground"`` or ``"space"``.
     device : str, optional
-    tile : int
-        Tile core size; memory grows with ``(tile + 2 * halo)**2``.
+    tile : int, optional
+        Tile core size; memory grows with ``(tile + 2 * halo)**2``; default 512 on CPU, 1024 on a GPU.
 
     Example
     -------
@@ -174,7 +174,7 @@ class CosmicRayDetector:
     >>> results = [detector.detect(img) for img in images]  # doctest: +SKIP
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, device=None, tile: int = 1024, allow_untrained: bool = False):
+    def __init__(self, model: str = DEFAULT_MODEL, *, device=None, tile: int | None = None, allow_untrained: bool = False):
         card = check_untrained(model, allow_untrained=allow_untrained)
         network = create_model(model, pretrained=card.weights_file is not None)
         self.name = model

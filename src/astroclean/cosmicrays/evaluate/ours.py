@@ -53,8 +53,8 @@ class AstrocleanDetector(Detector):
     threshold : float, optional
         Operating point; default the model card's ``default_threshold``.
     device : str, optional
-    tile : int
-        Tile core size of the predictor.
+    tile : int, optional
+        Tile core size of the predictor (default: :func:`astroclean.inference.predictor.default_tile`).
     allow_untrained : bool
         Let a model without trained weights run (plumbing tests only).
     name : str, optional
@@ -65,9 +65,9 @@ class AstrocleanDetector(Detector):
     requires = ("torch",)
     distribution = "astroclean"
 
-    def __init__(self, model, *, threshold=None, device=None, tile=1024, allow_untrained=False, name=None,
+    def __init__(self, model, *, threshold=None, device=None, tile=None, allow_untrained=False, name=None,
                  fpr=None):
-        self.model, self.device, self.tile = str(model), device, int(tile)
+        self.model, self.device, self.tile = str(model), device, None if tile is None else int(tile)
         self.fpr = None if fpr is None else float(fpr)
         self._last = None
         self.allow_untrained = bool(allow_untrained)

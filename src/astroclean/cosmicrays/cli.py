@@ -97,8 +97,9 @@ def add_train_parser(tasks):
     cr.add_argument("--attention", action="store_true", default=None)
     cr.add_argument("--loss", default=None, help="bce, bce+dice, focal, focal+dice")
     cr.add_argument("--seed", type=int, default=0)
-    cr.add_argument("--in-channels", dest="in_channels", type=int, default=None, choices=[1, 2],
-                    help="1: the normalised image; 2: plus the per-pixel noise channel (default 1)")
+    cr.add_argument("--in-channels", dest="in_channels", type=int, default=None, choices=[1, 2, 3],
+                    help="1: the normalised image; 2: plus the per-pixel noise channel; 3: plus the 3x3 median "
+                         "of the first (fine structure) (default 1)")
     cr.add_argument("--target-snr", type=float, default=0.0,
                     help="train on the charge core: injected pixels at least this many sigma (e.g. 1.0); "
                          "0 (default) = the 3x3-dilated footprint of the version-1 models")

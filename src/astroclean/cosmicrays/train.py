@@ -24,7 +24,7 @@ from astroclean.metrics import tpr_at_fpr_by_signal
 from astroclean.models.card import ModelCard
 from astroclean.training.export import export_model, training_time_text
 from astroclean.training.loop import TrainConfig, train_detector
-from astroclean.cosmicrays.features import CHANNEL_NAMES, NORMALISER
+from astroclean.cosmicrays.features import CHANNEL_NAMES, NORMALISER, NORMALISER3
 
 INSTRUMENTS = {
     "ground": ("DECam", "SDSS", "ground-based CCD imagers"),
@@ -37,8 +37,8 @@ INSTRUMENTS = {
 def prepare_inputs(cr_set, *, rng, drop_variance: float = 0.3, channels: int = 1, drop_gain: float = 0.3):
     """Network inputs ``x`` and loss-ignore masks for every patch of a CosmicRaySet.
 
-    One channel: the normalised image. Two: plus the per-pixel noise channel
-    (:mod:`astroclean.cosmicrays.features`), with the patch's electrons per unit hidden with
+    One channel: the normalised image. Two: plus the per-pixel noise channel; three: plus the 3x3 median of
+    the first (:mod:`astroclean.cosmicrays.features`), with the patch's electrons per unit hidden with
     probability ``drop_gain`` (the channel then falls back on the sky's effective gain, or zero),
     as users' headers often lack GAIN.
     """
@@ -165,7 +165,8 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     ``rng`` is an integer seed (recorded in the card): the same seed gives the
     same training set. ``target_snr`` > 0 trains on the charge core (injected signal at least
     that many sigma, :func:`core_target`) instead of the dilated footprint; ``config.in_channels``
-    = 2 adds the per-pixel noise channel; ``wide`` widens the training data (:data:`WIDE`);
+    = 2 adds the per-pixel noise channel, 3 also the 3x3 median of the first; ``wide`` widens the training
+    data (:data:`WIDE`);
     ``default_dilate`` is recorded in the card as the post-threshold dilation users get;
     ``init_from`` names a shipped model to warm-start from (its weights, new input channels zero);
     ``target_fpr`` sets the card's default threshold to the one giving that FPR on the validation
@@ -211,7 +212,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                     f"{', attention gates' if config.attention else ''}, depth {config.depth}, width {config.width})",
         inputs={"bands": ["any"], "channels": config.in_channels,
                 "units": "any linear unit (ADU, e-, e-/s); sky and noise are normalised away",
-                "normaliser": "sky-noise-asinh" if config.in_channels == 1 else NORMALISER,
+                "normaliser": {1: "sky-noise-asinh", 2: NORMALISER, 3: NORMALISER3}[config.in_channels],
                 "names": list(CHANNEL_NAMES[:config.in_channels])},
         outputs={"kind": "mask", "names": ["cosmic_ray"], "units": ["probability"], "activation": "sigmoid",
                  "score": "logit, written unsaturated (CRLOGIT); probability = sigmoid(logit)"},

@@ -70,7 +70,7 @@ def test_gain_and_read_noise_used_when_sky_present(rng):
     np.testing.assert_allclose(norm.noise.mean(), np.sqrt(sky_e + 25) / 2, rtol=0.02)
 
 
-def test_default_tile_is_cache_sized_on_cpu():
+def test_default_tile_is_512_on_cpu():
     from astroclean.inference.predictor import default_tile
 
     net = create_model("unet-bn", pretrained=False, depth=2, width=4)

@@ -52,10 +52,10 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
 def default_tile(device) -> int:
     """Tile core size: 512 px on CPU, 1024 on a GPU.
 
-    On CPU a window's full-resolution feature maps should stay in the last-level cache: with the cosmic-ray
-    UNet (8 channels) on a 32 MB L3, 512-px tiles (624-px windows) ran a 2048 x 4096 frame 20 % faster than
-    1024-px ones, in spite of the larger halo share (``benchmarks/speed_cosmic.py --methods astroclean:cr-any
-    "astroclean:cr-any[tile=1024]"``, docs/speed.md).
+    On the project's 2-core CPU, ``cr-any`` ran a 2048 x 4096 frame in 5.0-5.6 s with 512-px tiles and 4.9-5.9 s
+    with 1024-px ones (the same within the run-to-run spread) at 17 % less peak memory (about 845 MB against
+    1000-1070 MB): ``benchmarks/speed_cosmic.py --methods astroclean:cr-any "astroclean:cr-any[tile=1024]"``,
+    docs/speed.md.
     """
     return 512 if torch.device(device).type == "cpu" else 1024
 

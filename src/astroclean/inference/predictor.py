@@ -52,9 +52,10 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
 def default_tile(device) -> int:
     """Tile core size: 512 px on CPU, 1024 on a GPU.
 
-    On the project's 2-core CPU, ``cr-any`` ran a 2048 x 4096 frame in 5.0-5.6 s with 512-px tiles and 4.9-5.9 s
-    with 1024-px ones (the same within the run-to-run spread) at 17 % less peak memory (about 845 MB against
-    1000-1070 MB): ``benchmarks/speed_cosmic.py --methods astroclean:cr-any "astroclean:cr-any[tile=1024]"``,
+    On the project's 2-core CPU, ``cr-any`` ran a 2048 x 4096 frame in 5.0-5.6 s with 512-px tiles and in
+    4.8-5.9 s with 1024-px ones over four runs (the same within the spread), at about 20 % less peak memory
+    (800-845 MB against 977-1070 MB): ``benchmarks/speed_cosmic.py --methods astroclean:cr-any
+    "astroclean:cr-any[tile=1024]"``,
     docs/speed.md.
     """
     return 512 if torch.device(device).type == "cpu" else 1024

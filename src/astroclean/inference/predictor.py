@@ -55,8 +55,7 @@ def default_tile(device) -> int:
     On the project's 2-core CPU, ``cr-any`` ran a 2048 x 4096 frame in 5.0-5.6 s with 512-px tiles and in
     4.8-5.9 s with 1024-px ones over four runs (the same within the spread), at about 20 % less peak memory
     (800-845 MB against 977-1070 MB): ``benchmarks/speed_cosmic.py --methods astroclean:cr-any
-    "astroclean:cr-any[tile=1024]"``,
-    docs/speed.md.
+    "astroclean:cr-any[tile=1024]"``, docs/speed.md.
     """
     return 512 if torch.device(device).type == "cpu" else 1024
 

@@ -154,7 +154,7 @@ class AstrocleanDetector(Detector):
     def mask_from_score(self, score: np.ndarray) -> np.ndarray:
         """The :meth:`detect` mask from a :meth:`score` map (no second network pass): the logit at or
         above the threshold's, dilated as the card says; with ``fpr``, the mask of the last run."""
-        from scipy import ndimage
+        from astroclean.cosmicrays.detect import dilate_sparse
 
         if self.fpr and self._last is not None and self._last.logit is not None \
                 and self._last.logit.shape == np.shape(score):
@@ -162,7 +162,7 @@ class AstrocleanDetector(Detector):
         t = float(np.log(self.threshold) - np.log1p(-self.threshold))
         with np.errstate(invalid="ignore"):
             mask = np.asarray(score) >= t
-        return ndimage.binary_dilation(mask, iterations=self.dilate) if self.dilate else mask
+        return dilate_sparse(mask, iterations=self.dilate) if self.dilate else mask
 
 
 class AutoAstrocleanDetector(Detector):

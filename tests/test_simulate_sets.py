@@ -112,3 +112,30 @@ def test_hits_placed_on_stars_are_positives():
             n_on_star += bool(placed.truth[i, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any())
     assert n_stars > 0 and n_on_star >= 0.8 * n_stars
     assert not (placed.truth & placed.bad).any()
+
+
+def test_on_stars_fraction_leaves_some_bright_stars_alone():
+    """``star_fraction`` < 1: a share of each patch's bright stars gets no hit (negatives beside the hit ones);
+    0 injects nothing on stars, and the patches without it keep the draws of ``star_fraction`` 1."""
+    from astroclean.cosmicrays.simulate.inject import bright_star_centres
+
+    kw = dict(n_patches=8, patch_size=64, star_field_fraction=1.0, fwhm_range=(2.0, 3.0), density=0.002,
+              on_stars_probability=1.0)
+    spec = {"min_peak_rms": 20.0, "spread": 0, "hits_per_star": 3}
+
+    def share_hit(star_fraction):
+        s = make_cosmic_ray_set("crowded", "benchmark", rng=5, on_stars=dict(spec, star_fraction=star_fraction),
+                                **kw)
+        hit = total = 0
+        for i in range(len(s)):
+            for y, x in np.round(bright_star_centres(s.image[i] - s.signal[i], s.bad[i], min_peak_rms=20.0)).astype(int):
+                total += 1
+                hit += bool(s.truth[i, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any())
+        return hit / total, s
+
+    all_hit, every = share_hit(1.0)
+    half_hit, _ = share_hit(0.5)
+    none_hit, _ = share_hit(0.0)
+    assert all_hit >= 0.8 and none_hit <= 0.2 and none_hit < half_hit < all_hit
+    default = make_cosmic_ray_set("crowded", "benchmark", rng=5, on_stars=spec, **kw)
+    assert np.array_equal(default.truth, every.truth)

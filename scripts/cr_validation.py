@@ -22,7 +22,9 @@ issue 10's near-star target, on training-split data.
 the registry frames...), uninjected: the clean fraction each flags at the card's threshold, the worst
 frame, and the lowest logit at which no frame flags more than 2e-4, 5e-4 (issue 10's flagged-fraction
 target is per frame, and a pooled patch set hides a frame such as undersampled SDSS, where sharp real
-stars look like hits).
+stars look like hits). ``--sweep 1 3 5`` (with ``--near-stars N --frames``) prints, at each of those logit
+thresholds, the near-star recall (all, inside 160 RMS) and the fraction flagged on the SDSS and MSX frames:
+how much recall on stars a stricter threshold costs.
 """
 
 from __future__ import annotations
@@ -184,6 +186,29 @@ def frames_flagged(model, frames):
     return out
 
 
+def threshold_sweep(model, near, frames, logits):
+    """Rows (logit, recall all, recall > 160 RMS, {frame: flagged}) for the SDSS and MSX frames (see ``--sweep``)."""
+    from astroclean.cosmicrays.detect import dilate_sparse
+    from astroclean.cosmicrays.evaluate.ours import AstrocleanDetector
+
+    det = AstrocleanDetector(model)
+    det.load()
+
+    def scores(image, bad, gain):
+        return np.asarray(det.score(image, mask=bad, gain=gain if gain is not None and np.isfinite(gain) and gain > 0
+                                    else None), float)
+
+    star = np.stack([scores(near["image"][i], near["bad"][i], float(near["gain"][i])) for i in range(len(near["image"]))])
+    pos = near["truth"] & ~near["bad"] & (near["snr"] >= 1.5)
+    picked = [(n, scores(im, b, g), ~b) for n, im, b, g in frames if n.startswith(("sdss", "msx"))]
+    rows = []
+    for t in logits:
+        hit = np.stack([dilate_sparse(a, iterations=det.dilate) for a in star >= t])
+        flagged = {n: float(dilate_sparse(s >= t, iterations=det.dilate)[g].mean()) for n, s, g in picked}
+        rows.append((t, float(hit[pos].mean()), float(hit[pos & near["iso160"]].mean()), flagged))
+    return rows
+
+
 def set_card_threshold(model, result, fraction, n_patches):
     """Rewrite ``model``'s shipped card with the threshold for ``fraction`` (a key of FLAGGED_TARGETS)."""
     import dataclasses
@@ -215,6 +240,8 @@ def main(argv=None) -> int:
                    help="also the near-star set of N patches (recall inside the 10- and 160-RMS isophotes)")
     p.add_argument("--frames", action="store_true",
                    help="also the whole real training frames, uninjected (clean fraction flagged per frame)")
+    p.add_argument("--sweep", type=float, nargs="+", metavar="LOGIT",
+                   help="with --near-stars and --frames: near-star recall and SDSS/MSX flagged at these logits")
     p.add_argument("--near-stars-cache", type=Path, default=None,
                    help="default runs/val_near_stars_7778_<N>.npz")
     args = p.parse_args(argv)
@@ -231,6 +258,11 @@ def main(argv=None) -> int:
             res[m]["near_stars"] = near_star_recall(m, near)
         if frames is not None:
             res[m]["frames"] = frames_flagged(m, frames)
+        if args.sweep and near is not None and frames is not None:
+            res[m]["sweep"] = threshold_sweep(m, near, frames, args.sweep)
+            for t, all_, in160, flagged in res[m]["sweep"]:
+                print(f"{m} logit {t:g}: near-star recall {all_:.3f}, inside 160 RMS {in160:.3f}; flagged "
+                      + ", ".join(f"{n} {f:.2e}" for n, f in flagged.items()), flush=True)
         print(m, json.dumps(res[m]), flush=True)
         if args.set_threshold:
             set_card_threshold(m, res[m], args.set_threshold, args.n_patches)

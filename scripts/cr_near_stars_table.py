@@ -3,6 +3,7 @@ recall inside the 10- and 160-RMS isophotes of the clean image, and damaged star
 
     astroclean evaluate cosmic-rays --benchmark near-stars --analyses stars,photometry -o docs/benchmark_near_stars/
     python scripts/cr_near_stars_table.py docs/benchmark_near_stars/
+    python scripts/cr_near_stars_table.py run_a/ run_b/    # one set, its methods split over two runs
 
 Reads ``star_regions.ecsv`` (rows ``all``, ``>10 rms``, ``>160 rms``: pixels pooled over every case;
 recall at each method's operating point) and ``photometry.ecsv`` (``n_damaged``: stars the method's
@@ -14,14 +15,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from astropy.table import Table
+from astropy.table import Table, vstack
 
 REGIONS = ("all", ">10 rms", ">160 rms")
 
 
-def table(run: Path) -> str:
-    regions = Table.read(run / "star_regions.ecsv")
-    phot = Table.read(run / "photometry.ecsv")
+def table(*runs: Path) -> str:
+    """The markdown table of one or more runs of the same set (methods split over runs, e.g. two cores)."""
+    regions = vstack([Table.read(run / "star_regions.ecsv") for run in runs])
+    phot = vstack([Table.read(run / "photometry.ecsv") for run in runs])
     damaged = {str(r["method"]): (int(r["n_damaged"]), int(r["n_stars"])) for r in phot}
     methods = list(dict.fromkeys(str(m) for m in regions["method"]))
     rows = {(str(r["method"]), str(r["region"])): r for r in regions}
@@ -44,8 +46,8 @@ def table(run: Path) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("run", type=Path, help="output folder of the benchmark run")
-    print(table(p.parse_args(argv).run), end="")
+    p.add_argument("run", type=Path, nargs="+", help="output folder(s) of the benchmark run(s) of one set")
+    print(table(*p.parse_args(argv).run), end="")
     return 0
 
 

@@ -76,6 +76,24 @@ UNSEEN_FRAMES = ("ukirt_wfcam_ukidss", "saao_1m_ste3", "kpno_m51_iraf", "aspen_c
 #: Named recipes. ``density`` is the fraction of good pixels covered by injected
 #: footprints, drawn log-uniformly per case; ``snr_range`` the peak S/N of each hit
 #: (log-uniform); ``simulated_fraction`` 0 = real library hits only.
+#: Hits on the bright stars of the held-out ground and crowded tiles (issue 10's near-star target).
+_NEAR_STARS = {
+    "description": "the default set's held-out ground and crowded backgrounds and tiles, 2 injections each, "
+                   "every real held-out hit centred within 2 px of a star found in the clean tile (round, "
+                   "isolated, unmasked, peak >= 160 x the background RMS; at most 4 hits per star): recall "
+                   "inside bright isophotes; 40 cases, 1.4 Mpx (the space tiles hold no such star)",
+    "seed": 20261202,
+    "backgrounds": {k: v for k, v in _BACKGROUNDS.items() if k != "space"},
+    "tile": 256,
+    "crop": None,
+    "realisations": {"ground": 2, "crowded": 2},
+    "density": {"ground": [0.002, 0.02], "crowded": [0.002, 0.02]},
+    "snr_range": [3.0, 3000.0],
+    "simulated_fraction": 0.0,
+    "detector_variance_kinds": ["rms"],
+    "on_stars": {"min_peak_rms": 160.0, "spread": 2, "hits_per_star": 4},
+}
+
 RECIPES = {
     "default": {
         "description": "every benchmark background of every flavour, tiled to <= 256 px, 3 injections each; "
@@ -104,36 +122,14 @@ RECIPES = {
         "simulated_fraction": 0.0,
         "detector_variance_kinds": ["rms"],
     },
-    "near-stars": {
-        "description": "the default set's held-out ground and crowded backgrounds and tiles, 2 injections each, "
-                       "every real held-out hit centred within 2 px of a star found in the clean tile (round, "
-                       "isolated, unmasked, peak >= 160 x the background RMS; at most 4 hits per star): recall "
-                       "inside bright isophotes; 40 cases, 1.4 Mpx (the space tiles hold no such star)",
-        "seed": 20261202,
-        "backgrounds": {k: v for k, v in _BACKGROUNDS.items() if k != "space"},
-        "tile": 256,
-        "crop": None,
-        "realisations": {"ground": 2, "crowded": 2},
-        "density": {"ground": [0.002, 0.02], "crowded": [0.002, 0.02]},
-        "snr_range": [3.0, 3000.0],
-        "simulated_fraction": 0.0,
-        "detector_variance_kinds": ["rms"],
-        "on_stars": {"min_peak_rms": 160.0, "spread": 2, "hits_per_star": 4},
-    },
+    "near-stars": _NEAR_STARS,
     "near-stars-large": {
+        **_NEAR_STARS,
         "description": "the near-stars recipe with 8 injections per tile and its own seed (160 cases, 5.6 Mpx): "
                        "about 4x the cosmic-ray pixels inside the 160-RMS isophotes, so that recall there "
                        "carries about +-3 points of binomial noise instead of +-5 (session 7)",
         "seed": 20261203,
-        "backgrounds": {k: v for k, v in _BACKGROUNDS.items() if k != "space"},
-        "tile": 256,
-        "crop": None,
         "realisations": {"ground": 8, "crowded": 8},
-        "density": {"ground": [0.002, 0.02], "crowded": [0.002, 0.02]},
-        "snr_range": [3.0, 3000.0],
-        "simulated_fraction": 0.0,
-        "detector_variance_kinds": ["rms"],
-        "on_stars": {"min_peak_rms": 160.0, "spread": 2, "hits_per_star": 4},
     },
     "quick": {
         "description": "one 96x96 crop per flavour, one realisation: a smoke test, not a benchmark",

@@ -73,9 +73,6 @@ UNSEEN_PREFIX = "unseen:"
 UNSEEN_FRAMES = ("ukirt_wfcam_ukidss", "saao_1m_ste3", "kpno_m51_iraf", "aspen_cg16_amateur",
                  "gemini_gmos_s_spectrum")
 
-#: Named recipes. ``density`` is the fraction of good pixels covered by injected
-#: footprints, drawn log-uniformly per case; ``snr_range`` the peak S/N of each hit
-#: (log-uniform); ``simulated_fraction`` 0 = real library hits only.
 #: Hits on the bright stars of the held-out ground and crowded tiles (issue 10's near-star target).
 _NEAR_STARS = {
     "description": "the default set's held-out ground and crowded backgrounds and tiles, 2 injections each, "
@@ -94,6 +91,9 @@ _NEAR_STARS = {
     "on_stars": {"min_peak_rms": 160.0, "spread": 2, "hits_per_star": 4},
 }
 
+#: Named recipes. ``density`` is the fraction of good pixels covered by injected
+#: footprints, drawn log-uniformly per case; ``snr_range`` the peak S/N of each hit
+#: (log-uniform); ``simulated_fraction`` 0 = real library hits only.
 RECIPES = {
     "default": {
         "description": "every benchmark background of every flavour, tiled to <= 256 px, 3 injections each; "

@@ -83,6 +83,11 @@ def build_near_stars(n_patches, cache: Path | None):
     return out
 
 
+def _gain(g):
+    """A gain a user would pass: positive and finite, else None (unknown)."""
+    return g if g is not None and np.isfinite(g) and g > 0 else None
+
+
 def near_star_recall(model, v):
     """Recall of CR pixels >= 1.5 sigma in the card's mask (threshold and dilation): all, inside 10 RMS,
     inside 160 RMS (n each), as the benchmark's stars analysis counts it."""
@@ -93,7 +98,7 @@ def near_star_recall(model, v):
     hit = np.zeros(v["image"].shape, bool)
     for i in range(len(v["image"])):
         g = float(v["gain"][i])
-        hit[i] = det.detect(v["image"][i], mask=v["bad"][i], gain=g if np.isfinite(g) and g > 0 else None)
+        hit[i] = det.detect(v["image"][i], mask=v["bad"][i], gain=_gain(g))
     pos = v["truth"] & ~v["bad"] & (v["snr"] >= 1.5)
     out = {}
     for name, region in (("all", np.ones_like(pos)), (">10 rms", v["iso10"]), (">160 rms", v["iso160"])):
@@ -110,7 +115,7 @@ def evaluate(model, v):
     scores, masks = [], []
     for i in range(len(v["image"])):
         g = float(v["gain"][i])
-        kw = dict(mask=v["bad"][i], gain=g if np.isfinite(g) and g > 0 else None)
+        kw = dict(mask=v["bad"][i], gain=_gain(g))
         scores.append(np.asarray(det.score(v["image"][i], **kw), float))
         masks.append(np.asarray(det.detect(v["image"][i], **kw), bool))
     score, flagged = np.stack(scores), np.stack(masks)
@@ -160,7 +165,7 @@ def real_training_frames():
                 continue
             bad = b.mask if b.mask is not None else ~np.isfinite(b.data)
             epu = electrons_per_unit(b)
-            out.append((b.name, np.asarray(b.data, np.float32), bad, epu if np.isfinite(epu) and epu > 0 else None))
+            out.append((b.name, np.asarray(b.data, np.float32), bad, _gain(epu)))
     return out
 
 
@@ -169,38 +174,37 @@ FRAME_TARGETS = (2e-4, 5e-4)
 
 def frames_flagged(model, frames):
     """Per-frame clean fraction flagged at the card's threshold (with its dilation), the worst frame, and the
-    lowest logit at which every frame's dilated mask flags at most each of :data:`FRAME_TARGETS`."""
+    lowest logit at which every frame's dilated mask flags at most each of :data:`FRAME_TARGETS`; and the
+    score maps, ``{name: (logit, good)}``, for :func:`threshold_sweep`."""
     from astroclean.cosmicrays.evaluate.ours import AstrocleanDetector
 
     det = AstrocleanDetector(model)
     det.load()
-    per, scores = {}, []
+    per, scores = {}, {}
     for name, image, bad, gain in frames:
         per[name] = float(det.detect(image, mask=bad, gain=gain)[~bad].mean())
-        scores.append((np.asarray(det.score(image, mask=bad, gain=gain), float), ~bad))
+        scores[name] = (np.asarray(det.score(image, mask=bad, gain=gain), float), ~bad)
     worst = max(per, key=per.get)
     out = {"worst_frame": worst, "worst_flagged": per[worst], "per_frame": per}
     for target in FRAME_TARGETS:
         out[f"logit_every_frame<={target:g}"] = round(max(logit_for_flagged(det, s[None], g[None], target)
-                                                          for s, g in scores), 4)
-    return out
+                                                          for s, g in scores.values()), 4)
+    return out, scores
 
 
-def threshold_sweep(model, near, frames, logits):
-    """Rows (logit, recall all, recall > 160 RMS, {frame: flagged}) for the SDSS and MSX frames (see ``--sweep``)."""
+def threshold_sweep(model, near, frame_scores, logits):
+    """Rows (logit, recall all, recall > 160 RMS, {frame: flagged}) for the SDSS and MSX frames of
+    ``frame_scores`` (from :func:`frames_flagged`; see ``--sweep``)."""
     from astroclean.cosmicrays.detect import dilate_sparse
     from astroclean.cosmicrays.evaluate.ours import AstrocleanDetector
 
     det = AstrocleanDetector(model)
     det.load()
 
-    def scores(image, bad, gain):
-        return np.asarray(det.score(image, mask=bad, gain=gain if gain is not None and np.isfinite(gain) and gain > 0
-                                    else None), float)
-
-    star = np.stack([scores(near["image"][i], near["bad"][i], float(near["gain"][i])) for i in range(len(near["image"]))])
+    star = np.stack([np.asarray(det.score(near["image"][i], mask=near["bad"][i], gain=_gain(float(near["gain"][i]))),
+                                float) for i in range(len(near["image"]))])
     pos = near["truth"] & ~near["bad"] & (near["snr"] >= 1.5)
-    picked = [(n, scores(im, b, g), ~b) for n, im, b, g in frames if n.startswith(("sdss", "msx"))]
+    picked = [(n, s, g) for n, (s, g) in frame_scores.items() if n.startswith(("sdss", "msx"))]
     rows = []
     for t in logits:
         hit = np.stack([dilate_sparse(a, iterations=det.dilate) for a in star >= t])
@@ -257,12 +261,12 @@ def main(argv=None) -> int:
         if near is not None:
             res[m]["near_stars"] = near_star_recall(m, near)
         if frames is not None:
-            res[m]["frames"] = frames_flagged(m, frames)
-        if args.sweep and near is not None and frames is not None:
-            res[m]["sweep"] = threshold_sweep(m, near, frames, args.sweep)
-            for t, all_, in160, flagged in res[m]["sweep"]:
-                print(f"{m} logit {t:g}: near-star recall {all_:.3f}, inside 160 RMS {in160:.3f}; flagged "
-                      + ", ".join(f"{n} {f:.2e}" for n, f in flagged.items()), flush=True)
+            res[m]["frames"], frame_scores = frames_flagged(m, frames)
+            if args.sweep and near is not None:
+                res[m]["sweep"] = threshold_sweep(m, near, frame_scores, args.sweep)
+                for t, all_, in160, flagged in res[m]["sweep"]:
+                    print(f"{m} logit {t:g}: near-star recall {all_:.3f}, inside 160 RMS {in160:.3f}; flagged "
+                          + ", ".join(f"{n} {f:.2e}" for n, f in flagged.items()), flush=True)
         print(m, json.dumps(res[m]), flush=True)
         if args.set_threshold:
             set_card_threshold(m, res[m], args.set_threshold, args.n_patches)

@@ -90,21 +90,21 @@ def _gain(g):
 
 def near_star_recall(model, v):
     """Recall of CR pixels >= 1.5 sigma in the card's mask (threshold and dilation): all, inside 10 RMS,
-    inside 160 RMS (n each), as the benchmark's stars analysis counts it."""
+    inside 160 RMS (n each), as the benchmark's stars analysis counts it; and the logit maps, for
+    :func:`threshold_sweep`."""
     from astroclean.cosmicrays.evaluate.ours import AstrocleanDetector
 
     det = AstrocleanDetector(model)
     det.load()
-    hit = np.zeros(v["image"].shape, bool)
-    for i in range(len(v["image"])):
-        g = float(v["gain"][i])
-        hit[i] = det.detect(v["image"][i], mask=v["bad"][i], gain=_gain(g))
+    logit = np.stack([np.asarray(det.score(v["image"][i], mask=v["bad"][i], gain=_gain(float(v["gain"][i]))), float)
+                      for i in range(len(v["image"]))])
+    hit = np.stack([det.mask_from_score(a) for a in logit])   # the detect mask, no second network pass
     pos = v["truth"] & ~v["bad"] & (v["snr"] >= 1.5)
     out = {}
     for name, region in (("all", np.ones_like(pos)), (">10 rms", v["iso10"]), (">160 rms", v["iso160"])):
         sel = pos & region
         out[name] = {"recall": round(float(hit[sel].mean()), 4) if sel.any() else None, "n": int(sel.sum())}
-    return out
+    return out, logit
 
 
 def evaluate(model, v):
@@ -117,7 +117,7 @@ def evaluate(model, v):
         g = float(v["gain"][i])
         kw = dict(mask=v["bad"][i], gain=_gain(g))
         scores.append(np.asarray(det.score(v["image"][i], **kw), float))
-        masks.append(np.asarray(det.detect(v["image"][i], **kw), bool))
+        masks.append(np.asarray(det.mask_from_score(scores[-1]), bool))   # the detect mask, one network pass
     score, flagged = np.stack(scores), np.stack(masks)
     truth, snr, bad = v["truth"], v["snr"], v["bad"]
     neg = ~truth & ~bad
@@ -182,8 +182,9 @@ def frames_flagged(model, frames):
     det.load()
     per, scores = {}, {}
     for name, image, bad, gain in frames:
-        per[name] = float(det.detect(image, mask=bad, gain=gain)[~bad].mean())
-        scores[name] = (np.asarray(det.score(image, mask=bad, gain=gain), float), ~bad)
+        logit = np.asarray(det.score(image, mask=bad, gain=gain), float)
+        per[name] = float(det.mask_from_score(logit)[~bad].mean())
+        scores[name] = (logit, ~bad)
     worst = max(per, key=per.get)
     out = {"worst_frame": worst, "worst_flagged": per[worst], "per_frame": per}
     for target in FRAME_TARGETS:
@@ -192,23 +193,20 @@ def frames_flagged(model, frames):
     return out, scores
 
 
-def threshold_sweep(model, near, frame_scores, logits):
-    """Rows (logit, recall all, recall > 160 RMS, {frame: flagged}) for the SDSS and MSX frames of
-    ``frame_scores`` (from :func:`frames_flagged`; see ``--sweep``)."""
+def threshold_sweep(model, near, star_scores, frame_scores, logits):
+    """Rows (logit, recall all, recall > 160 RMS, {frame: flagged}): the near-star set's recall from
+    ``star_scores`` (:func:`near_star_recall`) and the SDSS and MSX frames of ``frame_scores``
+    (:func:`frames_flagged`), at each logit threshold (see ``--sweep``)."""
     from astroclean.cosmicrays.detect import dilate_sparse
     from astroclean.cosmicrays.evaluate.ours import AstrocleanDetector
 
-    det = AstrocleanDetector(model)
-    det.load()
-
-    star = np.stack([np.asarray(det.score(near["image"][i], mask=near["bad"][i], gain=_gain(float(near["gain"][i]))),
-                                float) for i in range(len(near["image"]))])
+    dilate = AstrocleanDetector(model).dilate   # the card's dilation (no weights needed)
     pos = near["truth"] & ~near["bad"] & (near["snr"] >= 1.5)
     picked = [(n, s, g) for n, (s, g) in frame_scores.items() if n.startswith(("sdss", "msx"))]
     rows = []
     for t in logits:
-        hit = np.stack([dilate_sparse(a, iterations=det.dilate) for a in star >= t])
-        flagged = {n: float(dilate_sparse(s >= t, iterations=det.dilate)[g].mean()) for n, s, g in picked}
+        hit = np.stack([dilate_sparse(a, iterations=dilate) for a in star_scores >= t])
+        flagged = {n: float(dilate_sparse(s >= t, iterations=dilate)[g].mean()) for n, s, g in picked}
         rows.append((t, float(hit[pos].mean()), float(hit[pos & near["iso160"]].mean()), flagged))
     return rows
 
@@ -259,11 +257,11 @@ def main(argv=None) -> int:
     for m in args.models:
         res[m] = evaluate(m, v)
         if near is not None:
-            res[m]["near_stars"] = near_star_recall(m, near)
+            res[m]["near_stars"], star_scores = near_star_recall(m, near)
         if frames is not None:
             res[m]["frames"], frame_scores = frames_flagged(m, frames)
             if args.sweep and near is not None:
-                res[m]["sweep"] = threshold_sweep(m, near, frame_scores, args.sweep)
+                res[m]["sweep"] = threshold_sweep(m, near, star_scores, frame_scores, args.sweep)
                 for t, all_, in160, flagged in res[m]["sweep"]:
                     print(f"{m} logit {t:g}: near-star recall {all_:.3f}, inside 160 RMS {in160:.3f}; flagged "
                           + ", ".join(f"{n} {f:.2e}" for n, f in flagged.items()), flush=True)

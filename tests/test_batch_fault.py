@@ -11,7 +11,8 @@ from astropy.io import fits
 
 distributed = pytest.importorskip("distributed")
 
-from astroclean.batch import run_batch  # noqa: E402
+from astroclean.batch import run_batch, run_unit  # noqa: E402
+from astroclean.batch.tasks import image_units, file_sha256  # noqa: E402
 from astroclean.cosmicrays.batch import CosmicTask  # noqa: E402
 
 N_FILES = 200
@@ -62,7 +63,7 @@ def test_killed_worker_then_resume_equals_uninterrupted_run(tmp_path, monkeypatc
                               on_result=kill_midway)
             assert state["killed"]
             assert first.n_done + first.n_failed == n_files
-            assert all("worker died" in r["error"] for r in first.failures)
+            assert all("worker died" in r["error"] for r in first.failures), [r["error"] for r in first.failures]
             pids = {r["worker"] for r in first.rows if r["worker"]}
             # the model is loaded once per worker process (the restarted one loads it again), not per task
             assert sum(r["loaded"] for r in first.rows) <= len(pids) <= 3
@@ -86,3 +87,24 @@ def test_cli_workers_starts_a_local_cluster(tmp_path, capsys):
     text = capsys.readouterr().out
     assert rc == 1 and "4 done, 1 failed" in text and "dask LocalCluster, 2 worker(s)" in text
     assert "broken.fits" in text and len(list((tmp_path / "out").glob("*.cr.fits"))) == 4
+
+
+def test_a_retried_unit_replaces_what_its_lost_try_wrote_but_never_a_foreign_file(tmp_path):
+    """A worker that dies after writing a unit's product but before its result comes back makes Dask run
+    the unit again: that try must succeed (the product is this run's own), not fail with "exists"."""
+    spec = CosmicTask(model="ground", threshold=0.5)
+    path = _inputs(tmp_path / "in", n=1)[0]
+    unit = image_units(path, sha256=file_sha256(path))[0]
+    outputs = spec.outputs(unit, tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    assert run_unit(spec, unit, outputs, absent_when_planned=True)["status"] == "done"
+    written = outputs[0].read_bytes()
+
+    again = run_unit(spec, unit, outputs, absent_when_planned=True)  # the scheduler's second try
+    assert again["status"] == "done" and again["error"] is None
+    refused = run_unit(spec, unit, outputs)  # existed at planning, no --overwrite: still refused
+    assert refused["status"] == "failed" and "exists" in refused["error"]
+
+    outputs[0].write_bytes(path.read_bytes())  # a file we did not write appears at the product's name
+    foreign = run_unit(spec, unit, outputs, absent_when_planned=True)
+    assert foreign["status"] == "failed" and outputs[0].read_bytes() == path.read_bytes() != written

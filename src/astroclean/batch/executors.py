@@ -1,7 +1,8 @@
 """Where units run: in this process (default), a local Dask cluster, or an existing Dask scheduler.
 
 Every executor has ``run(spec, jobs, *, threads)`` yielding ``(job, outcome)`` as units
-finish, where ``job = (unit, outputs, overwrite)`` and ``outcome`` is the dict of
+finish, where ``job = (unit, outputs, overwrite, absent)`` (``absent``: no output existed when
+the unit was planned) and ``outcome`` is the dict of
 :func:`~astroclean.batch.tasks.run_unit`, and ``close()``.
 
 A worker process that dies (killed, out of memory) takes its running unit with it;
@@ -53,7 +54,7 @@ class InProcessExecutor:
             previous = set_threads(threads)
         try:
             for job in jobs:
-                unit, outputs, overwrite = job
+                unit, outputs, overwrite, _ = job  # one try per unit here: no earlier try can have written
                 yield job, run_unit(spec, unit, outputs, overwrite=overwrite, cache=self._cache)
         finally:
             if previous is not None:
@@ -128,9 +129,10 @@ class DaskExecutor:
         run_id = uuid.uuid4().hex[:8]
         futures = {}
         for i, job in enumerate(jobs):
-            unit, outputs, overwrite = job
+            unit, outputs, overwrite, absent = job
             future = self.client.submit(run_unit, spec, unit, [str(p) for p in outputs], overwrite=overwrite,
-                                        threads=threads, key=f"astroclean-{spec.name}-{run_id}-{i}", pure=False)
+                                        threads=threads, absent_when_planned=absent,
+                                        key=f"astroclean-{spec.name}-{run_id}-{i}", pure=False)
             futures[future] = job
         for future in as_completed(futures):
             job = futures.pop(future)

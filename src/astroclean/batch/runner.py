@@ -193,7 +193,7 @@ def run_batch(spec, files, *, outdir, workers: int | None = None, scheduler=None
                     book.record(spec.name, key=unit.key, input=unit.path, sha256=unit.sha256, hdu=unit.hdu,
                                 plane=unit.plane, outputs=outputs, status="skipped", commit=False)
                     continue
-                jobs.append((unit, outputs, overwrite or (resume and exists)))
+                jobs.append((unit, outputs, overwrite or (resume and exists), not exists))
                 book.record(spec.name, key=unit.key, input=unit.path, sha256=unit.sha256, hdu=unit.hdu,
                             plane=unit.plane, outputs=outputs, status="queued", commit=False)
         listing.close()
@@ -204,7 +204,7 @@ def run_batch(spec, files, *, outdir, workers: int | None = None, scheduler=None
         for row in rows.values():
             bar.update(row["status"])
         try:
-            for (unit, outputs, _), outcome in executor.run(spec, jobs, threads=1 if remote and threads is None
+            for (unit, outputs, *_), outcome in executor.run(spec, jobs, threads=1 if remote and threads is None
                                                               else threads):
                 worker = f"{outcome.get('host')}:{outcome.get('pid')}" if outcome.get("pid") else None
                 row = _row(unit, status=outcome["status"], outputs=outputs, error=outcome["error"],

@@ -147,8 +147,14 @@ def _loaded_state(spec, cache: dict, threads: int | None):
 
 
 def run_unit(spec: TaskSpec, unit: WorkUnit, outputs, *, overwrite: bool = False, threads: int | None = None,
-             cache: dict | None = None) -> dict:
+             cache: dict | None = None, absent_when_planned: bool = False) -> dict:
     """Run one unit where it is called (a worker process, or in-process); never raises for a task error.
+
+    ``absent_when_planned``: none of ``outputs`` existed when the driver planned this unit while holding
+    the folder's lock, so a product of this task found at one of their names now was written by an
+    earlier try of this same unit (a Dask worker that died after writing it, before its result came
+    back, and the scheduler ran the unit again): it is replaced by the same product instead of failing
+    with "exists". A file that is not ours is never replaced.
 
     The spec's state is loaded once per process (``cache`` defaults to a per-process
     dict) and ``threads`` sets torch's thread count once. Returns a dict with
@@ -165,10 +171,21 @@ def run_unit(spec: TaskSpec, unit: WorkUnit, outputs, *, overwrite: bool = False
         state, out["loaded"] = _loaded_state(spec, _STATE if cache is None else cache, threads)
         out["load_seconds"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        out["info"] = dict(spec.process(state, unit, [Path(p) for p in outputs], overwrite=overwrite) or {})
+        paths = [Path(p) for p in outputs]
+        if absent_when_planned and not overwrite:
+            overwrite = _written_by_earlier_try(spec, paths)
+        out["info"] = dict(spec.process(state, unit, paths, overwrite=overwrite) or {})
     except AstrocleanError as exc:
         out.update(status="failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one task's bug or bad input must not stop the others
         out.update(status="failed", error=f"{type(exc).__name__}: {exc}")
     out["seconds"] = time.perf_counter() - clock
     return out
+
+
+def _written_by_earlier_try(spec, outputs) -> bool:
+    """True when some of ``outputs`` exist and every one that exists is a product of ``spec``'s task."""
+    from astroclean.batch.products import product_task
+
+    existing = [p for p in outputs if p.exists()]
+    return bool(existing) and all(product_task(p) == spec.name for p in existing)

@@ -139,34 +139,3 @@ def test_on_stars_fraction_leaves_some_bright_stars_alone():
     assert all_hit >= 0.8 and none_hit <= 0.2 and none_hit < half_hit < all_hit
     default = make_cosmic_ray_set("crowded", "benchmark", rng=5, on_stars=spec, **kw)
     assert np.array_equal(default.truth, every.truth)
-
-
-def test_on_sharp_stars_fraction_spares_undersampled_stars_only():
-    """``sharp_fraction`` 0: stars with an undersampled core (FWHM 0.8-1.2 px) get no hit, well-sampled ones
-    (FWHM 2-3 px) still do, and 1 keeps the draws unchanged."""
-    from astroclean.cosmicrays.simulate.inject import bright_star_centres, core_sharpness
-
-    spec = {"min_peak_rms": 20.0, "spread": 0, "hits_per_star": 3}
-
-    def share_hit(fwhm, sharp_fraction, n):
-        s = make_cosmic_ray_set("crowded", "benchmark", rng=5, n_patches=n, patch_size=128, star_field_fraction=1.0,
-                                fwhm_range=fwhm, density=0.002, on_stars_probability=1.0,
-                                on_stars=dict(spec, sharp_fraction=sharp_fraction))
-        hit = total = 0
-        for i in range(len(s)):
-            clean = s.image[i] - s.signal[i]
-            centres = bright_star_centres(clean, s.bad[i], min_peak_rms=20.0)
-            for (y, x), ratio in zip(np.round(centres).astype(int), core_sharpness(clean, centres)):
-                if (ratio >= 3.0) == (fwhm[1] < 1.5):  # the stars of the kind the field is made of
-                    total += 1
-                    hit += bool(s.truth[i, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any())
-        return hit / max(total, 1), total, s
-
-    sharp_spared, n_sharp, _ = share_hit((0.8, 1.2), 0.0, 24)
-    sharp_hit, _, every = share_hit((0.8, 1.2), 1.0, 24)
-    wide_hit, n_wide, _ = share_hit((2.0, 3.0), 0.0, 8)
-    assert n_sharp >= 5 and n_wide >= 5
-    assert sharp_spared <= 0.2 < 0.8 <= sharp_hit and wide_hit >= 0.8
-    default = make_cosmic_ray_set("crowded", "benchmark", rng=5, n_patches=24, patch_size=128, star_field_fraction=1.0,
-                                  fwhm_range=(0.8, 1.2), density=0.002, on_stars_probability=1.0, on_stars=spec)
-    assert np.array_equal(default.truth, every.truth)

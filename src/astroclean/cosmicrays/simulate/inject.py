@@ -122,37 +122,6 @@ def bright_star_centres(clean, bad, *, min_peak_rms: float) -> np.ndarray:
     return np.stack([sources["y"][keep], sources["x"][keep]], axis=1).reshape(-1, 2)
 
 
-def core_sharpness(image, centres) -> np.ndarray:
-    """How undersampled each star of ``centres`` looks: its brightest pixel (within 1 px of the centre) above
-    the median of the 11 x 11 box around it, over the mean of that pixel's four neighbours above the same level.
-
-    A Gaussian star of FWHM ``f`` px gives about ``exp(2.77 / f**2)``: 2.9 at 1.6 px, 1.2 at 4 px;
-    a one-pixel spike gives a large value. ``inf`` when the neighbours are not above the level.
-
-    >>> import numpy as np
-    >>> yy, xx = np.mgrid[:32, :32]
-    >>> sharp = 100.0 * np.exp(-((yy - 10) ** 2 + (xx - 10) ** 2) / (2 * 0.5 ** 2))
-    >>> wide = 100.0 * np.exp(-((yy - 22) ** 2 + (xx - 22) ** 2) / (2 * 1.7 ** 2))
-    >>> core_sharpness(sharp + wide, np.array([[10.0, 10.0], [22.0, 22.0]])).round(1).tolist()
-    [7.4, 1.2]
-    """
-    image = np.asarray(image, dtype=np.float64)
-    ny, nx = image.shape
-    out = np.full(len(centres), np.inf)
-    for k, (yc, xc) in enumerate(np.asarray(centres, float).reshape(-1, 2)):
-        y0, x0 = int(round(yc)), int(round(xc))
-        ys, xs = slice(max(y0 - 1, 0), min(y0 + 2, ny)), slice(max(x0 - 1, 0), min(x0 + 2, nx))
-        dy, dx = np.unravel_index(np.nanargmax(image[ys, xs]), image[ys, xs].shape)
-        y, x = ys.start + dy, xs.start + dx
-        level = np.nanmedian(image[max(y - 5, 0):y + 6, max(x - 5, 0):x + 6])
-        neighbours = [image[j, i] for j, i in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1))
-                      if 0 <= j < ny and 0 <= i < nx]
-        wing = np.nanmean(neighbours) - level
-        if wing > 0:
-            out[k] = (image[y, x] - level) / wing
-    return out
-
-
 def inject_into_arrays(data, sigma, bad, *, rng, library, density, snr_range, simulated_fraction,
                        saturation=None, max_hits: int = 10000, centres=None, spread: int = 0):
     """Core of :func:`inject_cosmic_rays` on plain arrays; returns (signal, truth_mask, peaks, origins, pos).

@@ -101,12 +101,8 @@ class CosmicRaySet:
 #: (:func:`~astroclean.cosmicrays.simulate.inject.bright_star_centres`), hits centred within 2 px of the
 #: star centre, at most 2 per star; ``star_fraction``: the fraction of those stars (drawn independently per
 #: star) that get hits at all (1: every one, as up to session 6; below 1 the same patch also shows bright
-#: stars left alone, the negatives that keep a network from flagging every compact bright core);
-#: ``sharp_fraction``: of the stars whose core is undersampled (``core_sharpness`` at least ``sharp_ratio``:
-#: FWHM below about 1.6 px, where a star looks like a hit), the fraction that may get hits (1: no
-#: distinction; below 1 most undersampled stars stay negatives, as on SDSS-like frames).
-ON_STARS = {"min_peak_rms": 20.0, "spread": 2, "hits_per_star": 2, "star_fraction": 1.0, "sharp_fraction": 1.0,
-            "sharp_ratio": 3.0}
+#: stars left alone, the negatives that keep a network from flagging every compact bright core).
+ON_STARS = {"min_peak_rms": 20.0, "spread": 2, "hits_per_star": 2, "star_fraction": 1.0}
 
 
 def _draw(rng, spec):
@@ -194,8 +190,7 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
         (:func:`~astroclean.cosmicrays.simulate.inject.bright_star_centres`), at most ``hits_per_star`` each.
         Uniform injection rarely lands on a star, so without it a network learns to leave stars alone.
     on_stars : dict, optional
-        ``min_peak_rms``, ``spread``, ``hits_per_star``, ``star_fraction``, ``sharp_fraction``, ``sharp_ratio``
-        (default :data:`ON_STARS`).
+        ``min_peak_rms``, ``spread``, ``hits_per_star``, ``star_fraction`` (default :data:`ON_STARS`).
     artefact_pool : sequence of str, optional
         Kinds of artefact drawn from (default :data:`~astroclean.cosmicrays.simulate.artefacts.ARTEFACTS`).
     extra_backgrounds : sequence of Image
@@ -302,11 +297,6 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             centres = bright_star_centres(data, bad, min_peak_rms=star_hits["min_peak_rms"])
             if star_hits["star_fraction"] < 1:   # only then: draws of star_fraction 1 are unchanged
                 centres = centres[rng.random(len(centres)) < star_hits["star_fraction"]]
-            if star_hits["sharp_fraction"] < 1 and len(centres):
-                from astroclean.cosmicrays.simulate.inject import core_sharpness
-
-                sharp = core_sharpness(data, centres) >= star_hits["sharp_ratio"]
-                centres = centres[~sharp | (rng.random(len(centres)) < star_hits["sharp_fraction"])]
             more, more_truth, _, more_origins, _ = inject_into_arrays(
                 data + signal, sigma, bad, rng=rng, library=library, density=1.0, snr_range=snr_range,
                 simulated_fraction=simulated_fraction, saturation=sat, centres=centres, spread=int(star_hits["spread"]),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +83,6 @@ def main(argv=None) -> int:
         results = run_benchmark(cases, detectors(args.model, args.logits), rng=0, threads=1, n_boot=20)
         text = f"## {part} ({len(cases)} cases)\n\n" + markdown(flagged_rows(results))
         if part.startswith("near-stars"):
-            import sys
-
             sys.path.insert(0, str(Path(__file__).parent))
             from cr_near_stars_table import table
 

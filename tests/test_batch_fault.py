@@ -11,8 +11,7 @@ from astropy.io import fits
 
 distributed = pytest.importorskip("distributed")
 
-from astroclean.batch import run_batch, run_unit  # noqa: E402
-from astroclean.batch.tasks import image_units, file_sha256  # noqa: E402
+from astroclean.batch import file_sha256, image_units, run_batch, run_unit  # noqa: E402
 from astroclean.cosmicrays.batch import CosmicTask  # noqa: E402
 
 N_FILES = 200

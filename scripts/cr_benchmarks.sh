@@ -15,7 +15,7 @@ out=${1:-runs/cr_benchmarks}
 shift || true
 parts=${*:-unseen near-stars near-stars-large default speed}
 mkdir -p "$out"
-ours=astroclean:cr-any,astroclean:cr-any-fs,astroclean:auto,astroclean:ground,astroclean:space
+ours=astroclean:cr-any,astroclean:cr-any-ens,astroclean:cr-any-fs,astroclean:auto,astroclean:ground,astroclean:space
 peers=astroscrappy,lacosmic,deepcr:ACS-WFC,cosmic-conn:ground_imaging,maximask
 
 stamp() { echo "== $1: $(date -u '+%F %T UTC'), commit $(git rev-parse --short HEAD), load $(cut -d' ' -f1-3 /proc/loadavg)"; }
@@ -52,7 +52,7 @@ fi
 
 if want speed; then
 stamp speed
-python benchmarks/speed_cosmic.py --sizes 2048x4096 --methods astroclean:cr-any astroclean:cr-any-fs "astroclean:cr-any[tile=1024]" astroscrappy \
+python benchmarks/speed_cosmic.py --sizes 2048x4096 --methods astroclean:cr-any astroclean:cr-any-ens astroclean:cr-any-fs "astroclean:cr-any[tile=1024]" astroscrappy \
     "deepcr:ACS-WFC[patch=256]" --reference astroclean:cr-any --repeats 3 --threads 2 \
     --output "$out/speed_2048x4096.ecsv"
 fi

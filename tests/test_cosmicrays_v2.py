@@ -13,7 +13,7 @@ from astroclean.cosmicrays.features import electrons_per_unit_of, minimum_3x3, n
 from astroclean.cosmicrays.fpr import check_fpr, flip_image, threshold_from_scores
 from astroclean.errors import AstrocleanValueError
 from astroclean.image import as_image
-from astroclean.cosmicrays.simulate.artefacts import ARTEFACTS, EXTRA_ARTEFACTS, add_artefacts
+from astroclean.cosmicrays.simulate.artefacts import ARTEFACTS, EXTRA_ARTEFACTS, STAR_ARTEFACTS, add_artefacts
 
 
 def _frame_with_hits(seed=0, shape=(96, 96), n=25):
@@ -140,7 +140,7 @@ def test_noise_channel_without_gain_or_sky_is_zero():
     assert how == "sky" and epu == pytest.approx(1.0, rel=0.3)          # the effective gain
 
 
-@pytest.mark.parametrize("kind", ARTEFACTS + EXTRA_ARTEFACTS)
+@pytest.mark.parametrize("kind", ARTEFACTS + EXTRA_ARTEFACTS + STAR_ARTEFACTS)
 def test_artefacts_are_finite_and_change_the_patch(kind):
     rng = np.random.default_rng(0)
     data = rng.normal(100.0, 5.0, (64, 64))
@@ -175,3 +175,23 @@ def test_unseen_recipe_groups_by_instrument():
     assert all(c.meta["library_split"] == "benchmark" for c in cases)
     peaks = [c.snr[c.truth].max() for c in cases if c.truth.any()]
     assert max(peaks) <= 500 * 1.01
+
+
+def test_spiked_star_has_thin_radial_spikes():
+    # 12 px from the star, above the star's own (azimuthal median) light, the spikes are 4 or 6 narrow arms
+    data, angle = np.zeros((128, 128)), np.linspace(0, 2 * np.pi, 720, endpoint=False)
+    arms = []
+    for seed in range(40):
+        out, saturated, _ = add_artefacts(data, 1.0, rng=seed, kinds=("spiked_star",))
+        assert not saturated.any()
+        cy, cx = np.unravel_index(np.argmax(out), out.shape)
+        if not (20 <= cy < 108 and 20 <= cx < 108 and out.max() > 300):
+            continue
+        ring = out[np.round(cy + 12 * np.sin(angle)).astype(int), np.round(cx + 12 * np.cos(angle)).astype(int)]
+        excess = ring - np.median(ring)
+        on = excess > 0.5 * excess.max()
+        runs = int(np.sum(on & ~np.roll(on, 1)))
+        arms.append((runs, excess.max(), on.mean()))
+    assert len(arms) >= 10
+    spiky = [a for a in arms if 2 <= a[0] <= 6 and a[1] > 3.0 and a[2] < 0.2]
+    assert len(spiky) >= 0.7 * len(arms), arms

@@ -21,6 +21,10 @@ def test_every_registered_model_builds_and_runs(name):
         size = card.inputs.get("cutout", 32)
         out = net(torch.zeros(2, card.inputs["channels"], size, size))
         assert out.shape[0] == 2 and torch.isfinite(out).all()
+    elif card.architecture["kind"] == "mean-ensemble":  # shipped members, as stored
+        net = create_model(name)
+        out = net(torch.zeros(2, card.inputs.get("channels", 1), 21, 34))
+        assert out.shape == (2, 1, 21, 34) and torch.isfinite(out).all()
     else:  # a per-pixel network: the output has the input's shape, odd sizes included
         net = create_model(name, pretrained=False, depth=2, width=4)
         out = net(torch.zeros(2, card.inputs.get("channels", 1), 21, 34))   # as many channels as the card declares

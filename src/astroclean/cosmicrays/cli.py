@@ -117,6 +117,9 @@ def add_train_parser(tasks):
     cr.add_argument("--on-stars-fraction", type=float, default=1.0, metavar="F",
                     help="with --on-stars: the fraction of those patches' bright stars that get hits, each star "
                          "drawn independently (default 1: all; below 1 the unhit stars are negatives beside them)")
+    cr.add_argument("--spiked-stars", type=float, default=0.0, metavar="P",
+                    help="that fraction of the patches also gets a bright star with diffraction spikes, as a "
+                         "negative (default 0)")
     cr.add_argument("--dilate", type=int, default=0,
                     help="post-threshold dilation recorded in the card as the model's default (default 0)")
     cr.add_argument("--target-fpr", type=float, default=None,
@@ -162,6 +165,6 @@ def run_train(args) -> int:
         output_dir=args.output, overwrite=args.overwrite, device=args.device, command=command,
         target_snr=args.target_snr, wide=args.wide, default_dilate=args.dilate, init_from=args.init_from,
         target_fpr=args.target_fpr, spectra=args.spectra, saturated=args.saturated,
-        on_stars=args.on_stars, on_stars_fraction=args.on_stars_fraction)
+        on_stars=args.on_stars, on_stars_fraction=args.on_stars_fraction, spiked_stars=args.spiked_stars)
     print(card.summary())
     return 0

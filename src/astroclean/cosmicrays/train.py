@@ -95,7 +95,7 @@ SATURATED = {"saturated_star_probability": 0.25, "saturation_grow": 2}
 
 def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None, wide: bool = False,
                           spectra: bool = False, saturated: bool = False, on_stars: float = 0.0,
-                          on_stars_fraction: float = 1.0) -> PatchSet:
+                          on_stars_fraction: float = 1.0, spiked_stars: float = 0.0) -> PatchSet:
     """Patches from the TRAIN split of every flavour in ``flavours`` (``"ground+crowded"``, ``"all"``), pooled.
 
     ``wide``: also the extra real backgrounds (:func:`~astroclean.cosmicrays.simulate.backgrounds.wide_training_backgrounds`),
@@ -103,7 +103,8 @@ def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None
     negatives (:data:`WIDE`); ``saturated`` adds masked saturated stars (:data:`SATURATED`); ``on_stars``
     is the fraction of patches that also get hits placed on their stars
     (:data:`~astroclean.cosmicrays.simulate.sets.ON_STARS`; issue 10: recall inside bright isophotes), and
-    ``on_stars_fraction`` the fraction of each such patch's bright stars that get them.
+    ``on_stars_fraction`` the fraction of each such patch's bright stars that get them; ``spiked_stars`` the
+    fraction of patches that get a bright star with diffraction spikes as a negative.
     """
     from astroclean.cosmicrays.simulate import make_cosmic_ray_set
     from astroclean.cosmicrays.simulate.backgrounds import wide_training_backgrounds
@@ -126,6 +127,8 @@ def make_training_patches(flavours, *, n_patches, patch_size, rng, data_dir=None
                 options["artefact_pool"] = ARTEFACTS + EXTRA_ARTEFACTS
         if saturated:
             options.update(SATURATED)
+        if spiked_stars:
+            options["spiked_star_probability"] = float(spiked_stars)
         if on_stars:
             options["on_stars_probability"] = float(on_stars)
             if on_stars_fraction != 1.0:
@@ -161,7 +164,8 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                            output_dir=None, overwrite: bool = False, device=None, command: str = "",
                            log=print, target_snr: float = 0.0, wide: bool = False, default_dilate: int = 0,
                            init_from: str | None = None, target_fpr: float | None = None, spectra: bool = False,
-                           saturated: bool = False, on_stars: float = 0.0, on_stars_fraction: float = 1.0):
+                           saturated: bool = False, on_stars: float = 0.0, on_stars_fraction: float = 1.0,
+                           spiked_stars: float = 0.0):
     """Simulate, train, pick the best validation epoch and (optionally) export weights + card.
 
     The best epoch maximises the TPR at 1e-4 FPR of validation cosmic-ray
@@ -176,7 +180,8 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     ``target_fpr`` sets the card's default threshold to the one giving that FPR on the validation
     negatives (pixels outside the injected footprints), instead of 0.5; ``saturated`` adds masked
     saturated stars (:data:`SATURATED`); ``on_stars`` places hits on the stars of that fraction of the patches
-    (on ``on_stars_fraction`` of their bright stars).
+    (on ``on_stars_fraction`` of their bright stars); ``spiked_stars`` gives that fraction of the patches a
+    bright star with diffraction spikes (a negative).
     Returns ``(model, card, history)``.
     """
     if not isinstance(rng, (int, np.integer)):
@@ -185,7 +190,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
     start = time.perf_counter()
     train, val = _make_sets(flavour, n_patches=n_patches, val_patches=val_patches, patch_size=patch_size,
                             seed=seed, data_dir=data_dir, log=log, wide=wide, spectra=spectra, saturated=saturated,
-                            on_stars=on_stars, on_stars_fraction=on_stars_fraction)
+                            on_stars=on_stars, on_stars_fraction=on_stars_fraction, spiked_stars=spiked_stars)
     log(f"simulated in {(time.perf_counter() - start) / 60:.1f} min")
     channels = config.in_channels
     x_train, ig_train = prepare_inputs(train, rng=seed, channels=channels)
@@ -235,7 +240,7 @@ def train_cosmic_ray_model(flavour: str, *, name: str, config: TrainConfig = Tra
                           else "injected footprint dilated by 3x3"),
                "default_dilate": int(default_dilate), "wide": bool(wide), "spectra": bool(spectra),
                "saturated": bool(saturated), "on_stars": float(on_stars),
-               "on_stars_fraction": float(on_stars_fraction),
+               "on_stars_fraction": float(on_stars_fraction), "spiked_stars": float(spiked_stars),
                "init_from": init_from,
                "default_threshold_rule": (f"FPR {target_fpr:g} on the validation negatives" if target_fpr
                                           else "0.5")},

@@ -132,6 +132,7 @@ def get_card(name: str) -> ModelCard:
 
 def _import_architectures() -> None:
     """Import the floor's architecture modules (each registers itself)."""
+    import astroclean.models.ensemble  # noqa: F401
     import astroclean.models.pconv_unet  # noqa: F401
     import astroclean.models.resnet  # noqa: F401
     import astroclean.models.unet  # noqa: F401

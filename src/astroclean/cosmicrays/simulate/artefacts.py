@@ -1,7 +1,7 @@
 """Detector artefacts that are NOT cosmic rays: hard negatives for training.
 
 Users feed frames with bad rows and columns, amplifier steps, fringes, persistence, saturated
-stars with bleed trails, row noise of infrared arrays: a detector trained only on clean sky flags
+stars with bleed trails, bright stars with diffraction spikes, row noise of infrared arrays: a detector trained only on clean sky flags
 them (the ISAAC and WFPC2 failures of issue 10). :func:`add_artefacts` paints a random selection
 onto a patch (in image units, scaled by the local noise ``sigma``); the truth is unchanged, so
 they are negatives. Saturated cores and bleed trails are also returned as ``saturated`` pixels
@@ -24,13 +24,18 @@ import numpy as np
 
 from astroclean.simulate.common import as_rng
 
-__all__ = ["ARTEFACTS", "EXTRA_ARTEFACTS", "add_artefacts"]
+__all__ = ["ARTEFACTS", "EXTRA_ARTEFACTS", "STAR_ARTEFACTS", "add_artefacts"]
 
 ARTEFACTS = ("bad_column", "bad_row", "amplifier_step", "fringes", "persistence", "bleed_star", "row_noise",
              "readout_pattern")
 #: Artefacts painted only when asked for by name (not in the random draw of the shipped models' training sets,
-#: so that their training commands still reproduce them): spectra with sky lines and traces.
+#: so that their training commands still reproduce them): spectra with sky lines and traces (``--spectra`` adds
+#: them to the draw).
 EXTRA_ARTEFACTS = ("spectrum",)
+#: Painted only by name, never drawn (``--spiked-stars`` gives them their own probability, so that the draws of
+#: every earlier set, the validation set of ``scripts/cr_validation.py`` included, stay as they were): bright
+#: stars with diffraction spikes.
+STAR_ARTEFACTS = ("spiked_star",)
 
 
 def _line(out, rng, sigma, axis):
@@ -95,6 +100,43 @@ def _bleed_star(out, rng, sigma, saturated, saturation):
         saturated |= sat
 
 
+def _spiked_star(out, rng, sigma):
+    # a bright, unsaturated star with the diffraction spikes of its telescope's spider: straight, thin (the
+    # PSF's width), radial streaks tens of pixels long, which a detector of tracks flags (the held-out SDSS r
+    # frame of issue 10: cr-any's largest false-positive group is a spike 15 px from a 2700-sigma star)
+    from scipy.special import erf
+
+    from astroclean.simulate.starfield import moffat_psf
+
+    ny, nx = out.shape
+    fwhm = float(np.exp(rng.uniform(np.log(0.8), np.log(6.0))))
+    psf = moffat_psf(fwhm, beta=float(rng.uniform(2.5, 4.5)))
+    peak = float(np.exp(rng.uniform(np.log(300.0), np.log(3e4)))) * sigma
+    margin = 0 if rng.random() < 0.7 else 16   # sometimes only the spikes of a star beside the patch
+    cy, cx = rng.uniform(-margin, ny + margin), rng.uniform(-margin, nx + margin)
+    h = psf.shape[0] // 2
+    iy, ix = int(round(cy)), int(round(cx))
+    y0, y1, x0, x1 = max(iy - h, 0), min(iy + h + 1, ny), max(ix - h, 0), min(ix + h + 1, nx)
+    if y0 < y1 and x0 < x1:
+        out[y0:y1, x0:x1] += psf[y0 - iy + h:y1 - iy + h, x0 - ix + h:x1 - ix + h] / psf.max() * peak
+    y, x = np.mgrid[:ny, :nx].astype(float)
+    dy, dx = y - cy, x - cx
+    n_arms = 4 if rng.random() < 0.8 else 6
+    base = rng.uniform(0, np.pi)
+    width = max(fwhm / 2.355, 0.35) * rng.uniform(0.8, 1.5)
+    level = float(np.exp(rng.uniform(np.log(10.0), np.log(300.0)))) * sigma   # on the spike, 5 px out
+    slope, length = rng.uniform(0.5, 2.0), float(np.exp(rng.uniform(np.log(10.0), np.log(80.0))))
+    for k in range(n_arms):
+        a = base + 2 * np.pi * k / n_arms
+        along = dx * np.cos(a) + dy * np.sin(a)
+        across = np.abs(-dx * np.sin(a) + dy * np.cos(a))
+        r = np.maximum(along, fwhm)
+        profile = level * rng.uniform(0.5, 1.5) * (r / 5.0) ** -slope * np.exp(-(r / length) ** 4)
+        cut = (erf((across + 0.5) / (np.sqrt(2) * width)) - erf((across - 0.5) / (np.sqrt(2) * width))) \
+            / (2 * erf(0.5 / (np.sqrt(2) * width)))
+        out += np.where(along > 0.5 * fwhm, profile * cut, 0.0)
+
+
 def _row_noise(out, rng, sigma):
     # near-infrared arrays: correlated row offsets (1/f noise), sometimes per readout channel
     amp = rng.uniform(0.3, 2.0) * sigma
@@ -139,7 +181,7 @@ def add_artefacts(data, sigma, *, rng, kinds=None, n_kinds=(1, 3), saturation=No
     rng : Generator or int
     kinds : sequence of str, optional
         Which artefacts (default: ``n_kinds`` drawn at random from :data:`ARTEFACTS`;
-        :data:`EXTRA_ARTEFACTS` only by name or in ``pool``).
+        :data:`EXTRA_ARTEFACTS` only by name or in ``pool``, :data:`STAR_ARTEFACTS` only by name).
     pool : sequence of str
         The kinds drawn from when ``kinds`` is None.
     n_kinds : (int, int)
@@ -180,6 +222,9 @@ def add_artefacts(data, sigma, *, rng, kinds=None, n_kinds=(1, 3), saturation=No
             _readout_pattern(out, rng, s)
         elif kind == "spectrum":
             _spectrum(out, rng, s)
+        elif kind == "spiked_star":
+            _spiked_star(out, rng, s)
         else:
-            raise ValueError(f"unknown artefact {kind!r}; choose from {', '.join(ARTEFACTS + EXTRA_ARTEFACTS)}")
+            raise ValueError(f"unknown artefact {kind!r}; choose from "
+                             f"{', '.join(ARTEFACTS + EXTRA_ARTEFACTS + STAR_ARTEFACTS)}")
     return out, saturated, [str(k) for k in kinds]

@@ -135,7 +135,7 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
                         max_bad_fraction: float = 0.5, fwhm_range=None, artefact_probability: float = 0.0,
                         extra_backgrounds=(), artefact_pool=None, saturated_star_probability: float = 0.0,
                         saturation_grow: int = 0, on_stars_probability: float = 0.0,
-                        on_stars=None) -> CosmicRaySet:
+                        on_stars=None, spiked_star_probability: float = 0.0) -> CosmicRaySet:
     """Make ``n_patches`` patches with injected cosmic rays and their truth.
 
     Parameters
@@ -191,6 +191,9 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
         Uniform injection rarely lands on a star, so without it a network learns to leave stars alone.
     on_stars : dict, optional
         ``min_peak_rms``, ``spread``, ``hits_per_star``, ``star_fraction`` (default :data:`ON_STARS`).
+    spiked_star_probability : float
+        Probability that a patch also gets a bright, unsaturated star with diffraction spikes (a negative:
+        straight, thin streaks radial to a star, which a track detector flags).
     artefact_pool : sequence of str, optional
         Kinds of artefact drawn from (default :data:`~astroclean.cosmicrays.simulate.artefacts.ARTEFACTS`).
     extra_backgrounds : sequence of Image
@@ -287,6 +290,11 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             if grow and saturated.any():
                 saturated = ndimage.binary_dilation(saturated, iterations=grow)
             bad = bad | saturated
+        if spiked_star_probability and rng.random() < spiked_star_probability:
+            from astroclean.cosmicrays.simulate.artefacts import add_artefacts
+
+            data, _, _ = add_artefacts(data, np.sqrt(np.median(var[~bad])) if (~bad).any() else 1.0, rng=rng,
+                                       kinds=("spiked_star",))
         sigma = np.sqrt(np.where(bad, 1.0, var))
         d = float(_draw(rng, dens))
         signal, truth, peaks, origins, _ = inject_into_arrays(
@@ -318,6 +326,7 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             "gain_probability": gain_probability, "fwhm_range": None if fwhm_range is None else list(fwhm_range),
             "artefact_probability": artefact_probability, "saturated_star_probability": saturated_star_probability,
             "saturation_grow": saturation_grow, "on_stars_probability": on_stars_probability,
+            "spiked_star_probability": spiked_star_probability,
             "on_stars": star_hits if on_stars_probability else None,
             "library_split_rule": library.meta.get("split_rule", "")
             if library is not None else "", "backgrounds": sorted({b.name for b in frames})}

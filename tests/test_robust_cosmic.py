@@ -37,10 +37,10 @@ def test_hst_header_picks_space_and_the_summary_says_so(tmp_path, rng, capsys):
     assert "space (auto: TELESCOP=HST)" in out
     header = fits.getheader(tmp_path / "o" / "hst.cr.fits")
     assert header["ACMODEL"] == "space" and header["ACWHYMOD"] == "auto: TELESCOP=HST"
-    assert model_for_header(fits.Header({"TELESCOP": "CTIO 4.0-m telescope"}))[0] == "cr-any"
+    assert model_for_header(fits.Header({"TELESCOP": "CTIO 4.0-m telescope"}))[0] == "cr-any-ens"
     result = detect_cosmic_rays(read_image(path))
     assert result.model == "space" and result.meta["model_reason"] == "auto: TELESCOP=HST"
-    assert detect_cosmic_rays(fits.getdata(path)).model == "cr-any"  # a bare array has no header
+    assert detect_cosmic_rays(fits.getdata(path)).model == "cr-any-ens"  # a bare array has no header
 
 
 def test_an_explicit_model_that_contradicts_the_header_is_used_with_a_warning(tmp_path, rng):

@@ -67,4 +67,4 @@ def test_cosmic_help_shows_the_defaults(capsys):
         main(["cosmic", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "(default: the model card's, 0.5)" in text and "default auto" in text
-    assert "(default: the model card's default_dilate: 0 for ground and space, 1 for cr-any)" in text
+    assert "(default: the model card's default_dilate: 0 for ground and space, 1 for the cr-any family)" in text

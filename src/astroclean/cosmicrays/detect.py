@@ -269,8 +269,8 @@ def detect_cosmic_rays(image, *, mask=None, model: str = AUTO, threshold: float 
         used to fill others. NaN/inf and saturated pixels are added to it.
     model : str
         ``"auto"`` (default): ``"space"`` when the header says a space telescope
-        (``TELESCOP=HST``, ...), else ``"cr-any"`` (plain arrays have no header: ``cr-any``);
-        or a model name (``"cr-any"``, ``"ground"``, ``"space"``; see ``astroclean models``).
+        (``TELESCOP=HST``, ...), else ``"cr-any-ens"`` (plain arrays have no header: ``cr-any-ens``);
+        or a model name (``"cr-any"``: the fast one, ``"ground"``, ``"space"``; see ``astroclean models``).
         ``result.meta["model_reason"]`` says why.
     threshold : float in (0, 1), optional
         Probability above which a pixel is flagged; default: the model card's.

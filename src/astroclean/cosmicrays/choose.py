@@ -3,7 +3,7 @@
 ``space`` for images from space telescopes (``TELESCOP`` HST, JWST, Euclid, ..., or an HST/JWST
 instrument in ``INSTRUME``), :data:`GROUND_MODEL` (``cr-any-ens``) otherwise: the same choice as the
 benchmark's ``astroclean:auto``. Measured (docs/benchmark.md, TPR at FPR 1e-4): on five instruments no model
-was trained on, ``cr-any-ens`` 0.871 against 0.857 for ``cr-any`` (the fast model, 1.7x quicker) and 0.661 for
+was trained on, ``cr-any-ens`` 0.871 against 0.857 for ``cr-any`` (the fast model, 1.9x quicker) and 0.661 for
 ``ground``; on held-out ground frames 0.762 against 0.618 and 0.531; crowded fields 0.722 against 0.732 and
 0.764; held-out HST frames 0.942, ``space`` 0.946. An explicit model always wins; one that contradicts the
 header gets a warning.

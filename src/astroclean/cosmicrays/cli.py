@@ -23,7 +23,7 @@ def add_arguments(p) -> None:
     p.add_argument("--hdu", default=None, help="HDU number (0 or more) or EXTNAME (default: every image HDU)")
     p.add_argument("--model", default="auto",
                    help="model name (see `astroclean models --task cosmic`); default auto: space for HST and other "
-                        "space telescopes (header TELESCOP), cr-any-ens otherwise (cr-any: 1.7x faster, less "
+                        "space telescopes (header TELESCOP), cr-any-ens otherwise (cr-any: 1.9x faster, less "
                         "accurate); the summary says which")
     p.add_argument("--threshold", type=float, default=None,
                    help="probability threshold in (0, 1) (default: the model card's, 0.5)")

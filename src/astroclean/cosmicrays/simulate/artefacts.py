@@ -4,8 +4,9 @@ Users feed frames with bad rows and columns, amplifier steps, fringes, persisten
 stars with bleed trails, bright stars with diffraction spikes, row noise of infrared arrays: a
 detector trained only on clean sky flags them (the ISAAC and WFPC2 failures of issue 10).
 :func:`add_artefacts` paints a random selection onto a patch (in image units, scaled by the local
-noise ``sigma``); the truth is unchanged, so they are negatives. Saturated cores and bleed trails are also returned as ``saturated`` pixels
-(the caller marks the ones at the saturation level as bad, as a pipeline would).
+noise ``sigma``); the truth is unchanged, so they are negatives. Saturated cores and bleed trails are
+also returned as ``saturated`` pixels (the caller marks the ones at the saturation level as bad, as a
+pipeline would).
 
 Example
 -------

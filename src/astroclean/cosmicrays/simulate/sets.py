@@ -28,6 +28,7 @@ import numpy as np
 from astroclean.errors import AstrocleanValueError
 from astroclean.io.npz import load_npz, save_npz
 from astroclean.simulate.common import as_rng
+from astroclean.cosmicrays.simulate.artefacts import add_artefacts
 from astroclean.cosmicrays.simulate.backgrounds import FLAVOURS, electrons_per_unit, load_backgrounds
 from astroclean.cosmicrays.simulate.inject import _check, _resolve_library, bright_star_centres, inject_into_arrays
 from astroclean.simulate.starfield import simulate_star_field
@@ -113,6 +114,12 @@ def _draw(rng, spec):
 #: Kinds of simulated field when ``wide_fields`` is on: stars (the flavour's density), crowded
 #: (1-5 % of pixels hold a star), galaxy-dominated (40-150 Sersic galaxies, few stars).
 FIELD_KINDS = ("stars", "crowded", "galaxies")
+
+
+def _patch_noise(var, bad) -> float:
+    """The typical 1-sigma noise of a patch (median variance of its good pixels; 1 when none is good): the unit
+    of the artefacts painted on it."""
+    return float(np.sqrt(np.median(var[~bad]))) if (~bad).any() else 1.0
 
 
 def _star_field(flavour, size, rng, *, fwhm_range=None, kind="stars"):
@@ -272,29 +279,21 @@ def make_cosmic_ray_set(flavour: str, split: str, *, n_patches: int, patch_size:
             data, var, epu = data * scale, var * scale ** 2, epu / scale
         sat = src.saturation * scale if src.saturation is not None else None
         if artefact_probability and rng.random() < artefact_probability:
-            from astroclean.cosmicrays.simulate.artefacts import add_artefacts
-
-            data, saturated, _ = add_artefacts(data, np.sqrt(np.median(var[~bad])) if (~bad).any() else 1.0,
-                                               rng=rng, saturation=sat,
+            data, saturated, _ = add_artefacts(data, _patch_noise(var, bad), rng=rng, saturation=sat,
                                                **({} if artefact_pool is None else {"pool": tuple(artefact_pool)}))
             if rng.random() < 0.5:
                 bad = bad | saturated
         if saturated_star_probability and rng.random() < saturated_star_probability:
             from scipy import ndimage
 
-            from astroclean.cosmicrays.simulate.artefacts import add_artefacts
-
-            data, saturated, _ = add_artefacts(data, np.sqrt(np.median(var[~bad])) if (~bad).any() else 1.0,
-                                               rng=rng, saturation=sat, kinds=("bleed_star",))
+            data, saturated, _ = add_artefacts(data, _patch_noise(var, bad), rng=rng, saturation=sat,
+                                               kinds=("bleed_star",))
             grow = int(rng.integers(0, saturation_grow + 1))
             if grow and saturated.any():
                 saturated = ndimage.binary_dilation(saturated, iterations=grow)
             bad = bad | saturated
         if spiked_star_probability and rng.random() < spiked_star_probability:
-            from astroclean.cosmicrays.simulate.artefacts import add_artefacts
-
-            data, _, _ = add_artefacts(data, np.sqrt(np.median(var[~bad])) if (~bad).any() else 1.0, rng=rng,
-                                       kinds=("spiked_star",))
+            data, _, _ = add_artefacts(data, _patch_noise(var, bad), rng=rng, kinds=("spiked_star",))
         sigma = np.sqrt(np.where(bad, 1.0, var))
         d = float(_draw(rng, dens))
         signal, truth, peaks, origins, _ = inject_into_arrays(

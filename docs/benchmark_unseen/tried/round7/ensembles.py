@@ -1,4 +1,8 @@
-"""Combination rules of cr-any (v3) and cr-any-fs, through the real harness; logits cached per image."""
+"""The record of the seventh round's ensemble comparison (session 9): six mean/min rules of cr-any, cr-any-fs,
+cr-any-sp and cr-any-fs-sp, each member's logit minus its card threshold, flagged at 0, through the real harness;
+logits cached per image. cr-any-sp and cr-any-fs-sp are not shipped: retrain them with the commands of their cards
+in this folder (``-o src/astroclean/weights``) before running
+``python ensembles.py OUT unseen default near-stars-large``."""
 import hashlib, sys, math
 from pathlib import Path
 import numpy as np
